@@ -1,0 +1,4 @@
+// Command tactd is the tact daemon.
+package main
+
+func main() {}

@@ -1,0 +1,77 @@
+// Package config owns tact.toml: its types, defaults, loading and validation. It is pure
+// (standard library and BurntSushi/toml), so tactctl can check a file anywhere.
+package config
+
+import "time"
+
+// Config is a whole tact.toml.
+type Config struct {
+	Daemon   Daemon    `toml:"daemon"`
+	Database Database  `toml:"database"`
+	Accounts []Account `toml:"account"`
+	Feeds    []Feed    `toml:"feed"`
+	Notify   []Notify  `toml:"notify"`
+
+	// Path is the file the config was read from ("" for the built-in defaults).
+	Path string `toml:"-"`
+}
+
+// Daemon is the [daemon] table.
+type Daemon struct {
+	DataDir   string   `toml:"data_dir"`   // tact.db lives here
+	Listen    string   `toml:"listen"`     // HTTP API, web UI, /metrics
+	PluginDir string   `toml:"plugin_dir"` // external tact-plugin-* binaries
+	Rules     []string `toml:"rules"`      // globs of rule files
+	TimeZone  string   `toml:"timezone"`   // default for campaigns
+	LogLevel  string   `toml:"log_level"`  // debug, info, warn, error
+	// Late is the default grace for overdue posts; campaigns may override it.
+	Late Duration `toml:"late"`
+	// ShutdownGrace bounds how long SIGTERM waits for publishes in flight.
+	ShutdownGrace Duration `toml:"shutdown_grace"`
+}
+
+// Database is the [database] table. Only "sqlite" exists today.
+type Database struct {
+	Driver string `toml:"driver"`
+	DSN    string `toml:"dsn"`
+}
+
+// Account is one [[account]]: one account on one network, served by one plugin process.
+type Account struct {
+	Name        string            `toml:"name"`
+	Plugin      string            `toml:"plugin"`
+	Concurrency int               `toml:"concurrency"` // default 1
+	Spacing     Duration          `toml:"spacing"`     // default 1m
+	Settings    map[string]string `toml:"settings"`    // handed to the plugin, "env:"/"file:" resolved
+}
+
+// Feed is one [[feed]]: a news source watched for context.
+type Feed struct {
+	Name     string   `toml:"name"`
+	URL      string   `toml:"url"` // http(s) or file://
+	Every    Duration `toml:"every"`
+	Timeout  Duration `toml:"timeout"`
+	Language string   `toml:"language"`
+}
+
+// Notify is one [[notify]] target.
+type Notify struct {
+	Kind string `toml:"kind"` // "webhook"
+	URL  string `toml:"url"`
+}
+
+// Duration is a time.Duration written as a Go duration string in TOML.
+type Duration struct{ time.Duration }
+
+// UnmarshalText lets BurntSushi/toml read "90s".
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes d as a Go duration string.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }
