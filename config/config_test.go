@@ -1,0 +1,116 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "tact.toml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadFullExample(t *testing.T) {
+	t.Setenv("TACT_MASTODON_TOKEN", "s3cret")
+	t.Setenv("TACT_ALERT_WEBHOOK", "https://hooks.example/x")
+	p := writeFile(t, `
+[daemon]
+data_dir   = "/var/lib/tact"
+listen     = "127.0.0.1:8080"
+plugin_dir = "/usr/lib/tact/plugins"
+rules      = ["/etc/tact/rules.d/*.toml"]
+timezone   = "Europe/Paris"
+log_level  = "info"
+
+[[account]]
+name   = "brand-mastodon"
+plugin = "mastodon"
+[account.settings]
+server = "https://social.example"
+token  = "env:TACT_MASTODON_TOKEN"
+
+[[feed]]
+name     = "world-news"
+url      = "https://news.example/world/rss.xml"
+every    = "2m"
+language = "en"
+
+[[notify]]
+kind = "webhook"
+url  = "env:TACT_ALERT_WEBHOOK"
+`)
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Accounts[0].Settings["token"]; got != "s3cret" {
+		t.Errorf("token not resolved from env: %q", got)
+	}
+	if c.Notify[0].URL != "https://hooks.example/x" {
+		t.Errorf("notify url not resolved: %q", c.Notify[0].URL)
+	}
+	if c.Feeds[0].Every.Duration != 2*time.Minute || c.Feeds[0].Timeout.Duration != DefaultFeedTimeout {
+		t.Errorf("feed durations: %+v", c.Feeds[0])
+	}
+	if c.Accounts[0].Concurrency != 1 || c.Accounts[0].Spacing.Duration != time.Minute {
+		t.Errorf("account defaults not applied: %+v", c.Accounts[0])
+	}
+}
+
+func TestLoadRefusesBadInputWithLines(t *testing.T) {
+	cases := []struct {
+		name, body string
+		want       []string
+	}{
+		{"unknown key", "[daemon]\nlisten_addr = \"x\"\n", []string{`tact.toml:2: unknown key "listen_addr" in [daemon]`}},
+		{"unknown key in second account", "[[account]]\nname=\"a\"\nplugin=\"outbox\"\n[[account]]\nname=\"b\"\nplugn=\"outbox\"\n",
+			[]string{`tact.toml:6: unknown key "plugn" in [account]`, `tact.toml:4: account "b" has no plugin`}},
+		{"bad duration", "[[feed]]\nname=\"f\"\nurl=\"file:///tmp/x\"\nevery=\"2 minutes\"\n", []string{"tact.toml:4:"}},
+		{"bad timezone", "[daemon]\ntimezone = \"Mars/Olympus\"\n", []string{`tact.toml:2: timezone "Mars/Olympus"`}},
+		{"duplicate account", "[[account]]\nname=\"a\"\nplugin=\"outbox\"\n[[account]]\nname=\"a\"\nplugin=\"outbox\"\n", []string{`tact.toml:5: account name "a" is used twice`}},
+		{"missing env secret", "[[account]]\nname=\"a\"\nplugin=\"m\"\n[account.settings]\ntoken=\"env:TACT_SURELY_UNSET_VAR\"\n", []string{"tact.toml:5:", "TACT_SURELY_UNSET_VAR is not set"}},
+		{"bad toml", "[daemon\nlisten = 1\n", []string{"tact.toml:", "end table name"}},
+		{"feed too fast", "[[feed]]\nname=\"f\"\nurl=\"file:///x\"\nevery=\"10ms\"\n", []string{"tact.toml:4: every of feed \"f\" must be at least 1s"}},
+		{"postgres not yet", "[database]\ndriver=\"postgres\"\n", []string{"tact.toml:2:", "not available"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(writeFile(t, tc.body))
+			if err == nil {
+				t.Fatal("accepted a bad file")
+			}
+			msg := strings.ReplaceAll(err.Error(), filepath.Dir(writeFile(t, "")), "")
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q (%s)", err, w, msg)
+				}
+			}
+		})
+	}
+}
+
+func TestResolveFileSecret(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(p, []byte("  tok\n"), 0o600)
+	v, err := Resolve("file:" + p)
+	if err != nil || v != "tok" {
+		t.Fatalf("Resolve file: %q %v", v, err)
+	}
+	if _, err := Resolve("file:/nonexistent/x"); err == nil {
+		t.Fatal("missing file accepted")
+	}
+}
+
+func TestDefault(t *testing.T) {
+	c := Default()
+	if c.Daemon.Listen != DefaultListen || c.Daemon.Late.Duration != DefaultLate || c.Database.Driver != "sqlite" {
+		t.Fatalf("defaults: %+v", c.Daemon)
+	}
+}

@@ -1,0 +1,283 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Defaults for keys a file leaves out.
+const (
+	DefaultDataDir       = "/var/lib/tact"
+	DefaultListen        = "127.0.0.1:8080"
+	DefaultPluginDir     = "/usr/lib/tact/plugins"
+	DefaultRules         = "/etc/tact/rules.d/*.toml"
+	DefaultTimeZone      = "UTC"
+	DefaultLogLevel      = "info"
+	DefaultLate          = 30 * time.Minute
+	DefaultShutdownGrace = 8 * time.Second
+	DefaultFeedEvery     = 2 * time.Minute
+	DefaultFeedTimeout   = 20 * time.Second
+	DefaultSpacing       = time.Minute
+)
+
+// Problem is one thing wrong in a config file, with where it is.
+type Problem struct {
+	File    string
+	Line    int // 0 when unknown
+	Message string
+}
+
+func (p Problem) String() string {
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message)
+	}
+	return p.File + ": " + p.Message
+}
+
+// Errors is every problem found in a config file. Load returns all of them at once so an
+// admin fixes the file in one pass.
+type Errors []Problem
+
+func (e Errors) Error() string {
+	var b strings.Builder
+	for i, p := range e {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Default returns the configuration used when no file is given: every default filled in.
+func Default() *Config {
+	c := &Config{}
+	c.applyDefaults()
+	return c
+}
+
+// Load reads, decodes, validates and resolves the file at path. Secrets ("env:NAME",
+// "file:/path") are resolved in the returned Config; they are never part of an error.
+func Load(path string) (*Config, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read config: %w (pass the file with --config PATH)", err)
+	}
+	return Parse(path, src)
+}
+
+// Parse is Load for a file already read; name is used in messages.
+func Parse(name string, src []byte) (*Config, error) {
+	var c Config
+	md, err := toml.NewDecoder(bytes.NewReader(src)).Decode(&c)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, Errors{{File: name, Line: pe.Position.Line, Message: pe.Message}}
+		}
+		return nil, Errors{{File: name, Message: err.Error()}}
+	}
+	c.Path = name
+	loc := newLocator(src)
+	var errs Errors
+	for _, k := range md.Undecoded() {
+		path := []string(k)
+		table := "top level"
+		if len(path) > 1 {
+			table = "[" + strings.Join(path[:len(path)-1], ".") + "]"
+		}
+		errs = append(errs, Problem{File: name, Line: loc.undecoded(path),
+			Message: fmt.Sprintf("unknown key %q in %s", path[len(path)-1], table)})
+	}
+	c.applyDefaults()
+	errs = append(errs, c.validate(name, loc)...)
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+		return nil, errs
+	}
+	return &c, nil
+}
+
+func (c *Config) applyDefaults() {
+	d := &c.Daemon
+	if d.DataDir == "" {
+		d.DataDir = DefaultDataDir
+	}
+	if d.Listen == "" {
+		d.Listen = DefaultListen
+	}
+	if d.PluginDir == "" {
+		d.PluginDir = DefaultPluginDir
+	}
+	if d.Rules == nil {
+		d.Rules = []string{DefaultRules}
+	}
+	if d.TimeZone == "" {
+		d.TimeZone = DefaultTimeZone
+	}
+	if d.LogLevel == "" {
+		d.LogLevel = DefaultLogLevel
+	}
+	if d.Late.Duration == 0 {
+		d.Late.Duration = DefaultLate
+	}
+	if d.ShutdownGrace.Duration == 0 {
+		d.ShutdownGrace.Duration = DefaultShutdownGrace
+	}
+	if c.Database.Driver == "" {
+		c.Database.Driver = "sqlite"
+	}
+	for i := range c.Accounts {
+		a := &c.Accounts[i]
+		if a.Concurrency == 0 {
+			a.Concurrency = 1
+		}
+		if a.Spacing.Duration == 0 {
+			a.Spacing.Duration = DefaultSpacing
+		}
+	}
+	for i := range c.Feeds {
+		f := &c.Feeds[i]
+		if f.Every.Duration == 0 {
+			f.Every.Duration = DefaultFeedEvery
+		}
+		if f.Timeout.Duration == 0 {
+			f.Timeout.Duration = DefaultFeedTimeout
+		}
+	}
+}
+
+// validate checks values and resolves secret references in place.
+func (c *Config) validate(file string, loc *locator) Errors {
+	var errs Errors
+	bad := func(line int, format string, args ...any) {
+		errs = append(errs, Problem{File: file, Line: line, Message: fmt.Sprintf(format, args...)})
+	}
+	d := &c.Daemon
+	if _, _, err := net.SplitHostPort(d.Listen); err != nil {
+		bad(loc.line("daemon", -1, "listen"), "listen %q in [daemon] is not host:port (e.g. \"127.0.0.1:8080\")", d.Listen)
+	}
+	if _, err := time.LoadLocation(d.TimeZone); err != nil {
+		bad(loc.line("daemon", -1, "timezone"), "timezone %q in [daemon] is not an IANA time zone (e.g. \"Europe/Paris\")", d.TimeZone)
+	}
+	switch d.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad(loc.line("daemon", -1, "log_level"), "log_level %q in [daemon] must be debug, info, warn or error", d.LogLevel)
+	}
+	for _, g := range d.Rules {
+		if _, err := filepath.Match(g, ""); err != nil {
+			bad(loc.line("daemon", -1, "rules"), "rules glob %q in [daemon] is malformed: %v", g, err)
+		}
+	}
+	if d.Late.Duration < 0 || d.ShutdownGrace.Duration < 0 {
+		bad(loc.line("daemon", -1, "late"), "durations in [daemon] must not be negative")
+	}
+	switch c.Database.Driver {
+	case "sqlite":
+	case "postgres":
+		bad(loc.line("database", -1, "driver"), "driver \"postgres\" in [database] is not available in this version; use \"sqlite\"")
+	default:
+		bad(loc.line("database", -1, "driver"), "driver %q in [database] is unknown; use \"sqlite\"", c.Database.Driver)
+	}
+
+	names := map[string]bool{}
+	for i := range c.Accounts {
+		a := &c.Accounts[i]
+		if a.Name == "" {
+			bad(loc.line("account", i, "name"), "[[account]] number %d has no name", i+1)
+		} else if names[a.Name] {
+			bad(loc.line("account", i, "name"), "account name %q is used twice; names must be unique", a.Name)
+		}
+		names[a.Name] = true
+		if a.Plugin == "" {
+			bad(loc.line("account", i, "plugin"), "account %q has no plugin (e.g. plugin = \"mastodon\")", a.Name)
+		}
+		if a.Concurrency < 1 {
+			bad(loc.line("account", i, "concurrency"), "concurrency of account %q must be at least 1", a.Name)
+		}
+		if a.Spacing.Duration < 0 {
+			bad(loc.line("account", i, "spacing"), "spacing of account %q must not be negative", a.Name)
+		}
+		for k, v := range a.Settings {
+			r, err := Resolve(v)
+			if err != nil {
+				bad(loc.line("account#"+strconv.Itoa(i)+".settings", -1, k), "setting %q of account %q: %v", k, a.Name, err)
+				continue
+			}
+			a.Settings[k] = r
+		}
+	}
+	feeds := map[string]bool{}
+	for i := range c.Feeds {
+		f := &c.Feeds[i]
+		if f.Name == "" {
+			bad(loc.line("feed", i, "name"), "[[feed]] number %d has no name", i+1)
+		} else if feeds[f.Name] {
+			bad(loc.line("feed", i, "name"), "feed name %q is used twice; names must be unique", f.Name)
+		}
+		feeds[f.Name] = true
+		r, err := Resolve(f.URL)
+		if err != nil {
+			bad(loc.line("feed", i, "url"), "url of feed %q: %v", f.Name, err)
+		} else if u, err := url.Parse(r); err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "file") {
+			bad(loc.line("feed", i, "url"), "url of feed %q must be an http://, https:// or file:// URL", f.Name)
+		} else {
+			f.URL = r
+		}
+		if f.Every.Duration < time.Second {
+			bad(loc.line("feed", i, "every"), "every of feed %q must be at least 1s", f.Name)
+		}
+		if f.Timeout.Duration <= 0 {
+			bad(loc.line("feed", i, "timeout"), "timeout of feed %q must be positive", f.Name)
+		}
+	}
+	for i := range c.Notify {
+		n := &c.Notify[i]
+		if n.Kind != "webhook" {
+			bad(loc.line("notify", i, "kind"), "notify kind %q is unknown; use \"webhook\"", n.Kind)
+		}
+		r, err := Resolve(n.URL)
+		if err != nil {
+			bad(loc.line("notify", i, "url"), "url of [[notify]] number %d: %v", i+1, err)
+		} else if u, err := url.Parse(r); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			bad(loc.line("notify", i, "url"), "url of [[notify]] number %d must be an http:// or https:// URL", i+1)
+		} else {
+			n.URL = r
+		}
+	}
+	return errs
+}
+
+// Resolve turns a secret reference into its value: "env:NAME" reads an environment
+// variable, "file:/path" reads a file (trimmed); anything else is returned as it is.
+func Resolve(v string) (string, error) {
+	switch {
+	case strings.HasPrefix(v, "env:"):
+		name := strings.TrimPrefix(v, "env:")
+		val, ok := os.LookupEnv(name)
+		if !ok || val == "" {
+			return "", fmt.Errorf("environment variable %s is not set (set it, or write file:/path)", name)
+		}
+		return val, nil
+	case strings.HasPrefix(v, "file:"):
+		path := strings.TrimPrefix(v, "file:")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("cannot read secret file %s: %v", path, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return v, nil
+}
