@@ -18,6 +18,7 @@
 package schedule
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -100,7 +101,7 @@ func loadZone(name string) (*time.Location, error) {
 		return time.UTC, nil
 	}
 	if name == "Local" { // time.LoadLocation accepts it; a daemon's behaviour must not depend on its host
-		return nil, fmt.Errorf("Local is not a time zone name")
+		return nil, errors.New("the host's local zone is not a portable time zone name")
 	}
 	return time.LoadLocation(name)
 }
