@@ -1,0 +1,97 @@
+package sqlite
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tact-hq/tact/daemon/queue"
+)
+
+// unixNano stores t as UTC nanoseconds; the zero time is stored as 0 ("not set").
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UTC().UnixNano()
+}
+
+// fromNano is the inverse of unixNano.
+func fromNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// jsonList stores a list as a JSON array; nil is stored as [].
+func jsonList[T any](v []T) string {
+	if len(v) == 0 {
+		return "[]"
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("tact: cannot encode %T: %v", v, err)) // strings and plain structs always encode
+	}
+	return string(b)
+}
+
+// parseList reads a JSON array column; an empty array reads as nil.
+func parseList[T any](s string) ([]T, error) {
+	if s == "" || s == "[]" {
+		return nil, nil
+	}
+	var v []T
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return nil, fmt.Errorf("damaged list column %q: %w", s, err)
+	}
+	return v, nil
+}
+
+func encodeJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("tact: cannot encode %T: %v", v, err))
+	}
+	return string(b)
+}
+
+// placeholders returns "?, ?, ?" for n arguments.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+func int64Args(ids []int64) []any {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return args
+}
+
+// stateArgs returns the states as query arguments.
+func stateArgs(ss []queue.PostState) []any {
+	args := make([]any, len(ss))
+	for i, s := range ss {
+		args[i] = string(s)
+	}
+	return args
+}
+
+// audit appends one audit row in tx. Details never carry secrets: callers pass reasons,
+// field names and ids, never tokens.
+func (tx *tx) audit(by queue.Actor, action, object, detail string) error {
+	if by.Kind == "" {
+		by = queue.System("store")
+	}
+	_, err := tx.exec(`INSERT INTO audit (at, actor_kind, actor_name, action, object, detail) VALUES (?, ?, ?, ?, ?, ?)`,
+		unixNano(tx.now), string(by.Kind), by.Name, action, object, detail)
+	return err
+}
+
+func postObject(id int64) string        { return fmt.Sprintf("post:%d", id) }
+func campaignObject(name string) string { return "campaign:" + name }

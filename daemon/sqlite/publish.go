@@ -1,0 +1,668 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tact-hq/tact/daemon/queue"
+)
+
+// claimPage is how many candidate deliveries ClaimDue reads at a time.
+const claimPage = 200
+
+// accountLimit returns the throttle for account: a zero Concurrency or Spacing means the
+// default (1, 1m); a negative Spacing means no spacing at all.
+func accountLimit(limits map[string]queue.AccountLimit, account string) queue.AccountLimit {
+	l := limits[account]
+	if l.Concurrency <= 0 {
+		l.Concurrency = 1
+	}
+	switch {
+	case l.Spacing == 0:
+		l.Spacing = time.Minute
+	case l.Spacing < 0:
+		l.Spacing = 0
+	}
+	return l
+}
+
+func lateOf(c *queue.Campaign) time.Duration {
+	if c.Late <= 0 {
+		return queue.DefaultLate
+	}
+	return c.Late.D()
+}
+
+// missReason tells people when the post was due, in its campaign's zone, and the grace.
+func missReason(p *queue.Post, c *queue.Campaign) string {
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return fmt.Sprintf("due at %s passed more than %s ago", p.DueAt.In(loc).Format("2006-01-02 15:04 MST"), shortDuration(lateOf(c)))
+}
+
+// shortDuration prints 30m rather than 30m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// started reports whether any of p's deliveries has been attempted: such a post is under
+// way and is never turned into missed.
+func started(p *queue.Post) bool {
+	for _, d := range p.Deliveries {
+		if d.Attempts > 0 || d.State != queue.DeliveryWaiting {
+			return true
+		}
+	}
+	return false
+}
+
+// ClaimDue marks due deliveries publishing. Everything that decides whether a post may go —
+// its campaign active, not too late, the account's limits, the gate over open incidents —
+// is checked in the same write transaction that marks it, so nothing decided from a stale
+// view is ever published.
+func (db *DB) ClaimDue(ctx context.Context, r queue.ClaimRequest) (claims []*queue.Claim, err error) {
+	limit := r.Limit
+	if limit <= 0 {
+		limit = 10
+	}
+	err = db.update(ctx, func(tx *tx) error {
+		claims = nil
+		now := r.Now.UTC()
+		if r.Now.IsZero() {
+			now = tx.now
+		}
+		tx.now = now
+		var open []*queue.Incident
+		if r.Gate != nil {
+			var err error
+			if open, err = tx.incidents(`WHERE i.state = 'open' ORDER BY i.id`); err != nil {
+				return err
+			}
+		}
+		inflight, err := tx.inflightByAccount()
+		if err != nil {
+			return err
+		}
+		var (
+			campaigns = map[int64]*queue.Campaign{}
+			posts     = map[int64]*queue.Post{}
+			skip      = map[int64]bool{} // posts settled in this call (missed, held, gated)
+			blocked   = map[string]bool{}
+			lastStart = map[string]time.Time{}
+			afterDue  = int64(-1 << 63)
+			afterID   int64
+			publisher = queue.System("publisher")
+		)
+		for len(claims) < limit {
+			cands, err := tx.claimCandidates(now, afterDue, afterID)
+			if err != nil {
+				return err
+			}
+			if len(cands) == 0 {
+				return nil
+			}
+			for _, cd := range cands {
+				afterDue, afterID = cd.due, cd.deliveryID
+				if len(claims) >= limit {
+					return nil
+				}
+				if skip[cd.postID] || blocked[cd.account] {
+					continue
+				}
+				p := posts[cd.postID]
+				if p == nil {
+					if p, err = tx.post(cd.postID); err != nil {
+						return err
+					}
+					posts[p.ID] = p
+				}
+				c := campaigns[p.CampaignID]
+				if c == nil {
+					if c, err = tx.campaign(p.CampaignID); err != nil {
+						return err
+					}
+					campaigns[c.ID] = c
+				}
+				if p.State == queue.PostApproved && !started(p) && now.Sub(p.DueAt) > lateOf(c) {
+					// Resuming a campaign or restarting the daemon never floods the network.
+					skip[p.ID] = true
+					if err := tx.move(publisher, p, queue.EventMiss, missReason(p, c)); err != nil {
+						return err
+					}
+					continue
+				}
+				lim := accountLimit(r.Limits, cd.account)
+				if inflight[cd.account] >= lim.Concurrency {
+					blocked[cd.account] = true
+					continue
+				}
+				last, ok := lastStart[cd.account]
+				if !ok {
+					if last, err = tx.lastStart(cd.account); err != nil {
+						return err
+					}
+					lastStart[cd.account] = last
+				}
+				if !last.IsZero() && last.Add(lim.Spacing).After(now) {
+					blocked[cd.account] = true
+					continue
+				}
+				if r.Gate != nil {
+					if reason, hold := r.Gate(c, p, open); reason != "" {
+						skip[p.ID] = true
+						if hold && p.State == queue.PostApproved {
+							if err := tx.move(gateActor(reason, open), p, queue.EventHold, reason); err != nil {
+								return err
+							}
+						}
+						continue
+					}
+				}
+				d, err := tx.claim(p, cd.deliveryID)
+				if err != nil {
+					return err
+				}
+				inflight[cd.account]++
+				lastStart[cd.account] = now
+				claims = append(claims, &queue.Claim{Delivery: d, Post: p, Campaign: c})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return claims, nil
+}
+
+// gateActor names the rule whose open incident the gate's reason cites, so the audit log
+// says which rule held the post; otherwise the publisher is the actor.
+func gateActor(reason string, open []*queue.Incident) queue.Actor {
+	for _, in := range open {
+		if in.Action == "hold" && strings.Contains(reason, in.RuleID) {
+			return queue.Actor{Kind: queue.ActorRule, Name: in.RuleID}
+		}
+	}
+	return queue.System("publisher")
+}
+
+type candidate struct {
+	deliveryID, postID int64
+	account            string
+	due                int64
+}
+
+// claimCandidates returns waiting deliveries of due, approved (or partly published) posts in
+// active campaigns, after the keyset position (due, delivery id).
+func (tx *tx) claimCandidates(now time.Time, afterDue, afterID int64) ([]candidate, error) {
+	rows, err := tx.query(`SELECT d.id, d.post_id, d.account, p.due_at
+		FROM posts p
+		JOIN campaigns c ON c.id = p.campaign_id
+		JOIN deliveries d ON d.post_id = p.id
+		WHERE p.state IN ('approved', 'publishing') AND p.due_at <= ? AND c.state = 'active'
+		  AND d.state = 'waiting' AND d.next_attempt_at <= ? AND (p.due_at, d.id) > (?, ?)
+		ORDER BY p.due_at, d.id LIMIT ?`, unixNano(now), unixNano(now), afterDue, afterID, claimPage)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var cs []candidate
+	for rows.Next() {
+		var c candidate
+		if err := rows.Scan(&c.deliveryID, &c.postID, &c.account, &c.due); err != nil {
+			return nil, err
+		}
+		cs = append(cs, c)
+	}
+	return cs, rows.Err()
+}
+
+func (tx *tx) inflightByAccount() (map[string]int, error) {
+	rows, err := tx.query(`SELECT account, COUNT(*) FROM deliveries WHERE state = 'publishing' GROUP BY account`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	m := map[string]int{}
+	for rows.Next() {
+		var (
+			a string
+			n int
+		)
+		if err := rows.Scan(&a, &n); err != nil {
+			return nil, err
+		}
+		m[a] = n
+	}
+	return m, rows.Err()
+}
+
+func (tx *tx) lastStart(account string) (time.Time, error) {
+	var n sql.NullInt64
+	err := tx.queryRow(`SELECT MAX(started_at) FROM deliveries WHERE account = ? AND started_at <> 0`, account).Scan(&n)
+	return fromNano(n.Int64), err
+}
+
+// claim marks one waiting delivery of p publishing, and p with it.
+func (tx *tx) claim(p *queue.Post, deliveryID int64) (*queue.Delivery, error) {
+	res, err := tx.exec(`UPDATE deliveries SET state = 'publishing', attempts = attempts + 1, started_at = ?, finished_at = 0
+		WHERE id = ? AND state = 'waiting'`, unixNano(tx.now), deliveryID)
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return nil, queue.Errorf(queue.Conflict, "delivery", "delivery %d is no longer waiting", deliveryID)
+	}
+	var d *queue.Delivery
+	for _, x := range p.Deliveries {
+		if x.ID == deliveryID {
+			d = x
+		}
+	}
+	if d == nil {
+		return nil, fmt.Errorf("delivery %d is not one of post %d's", deliveryID, p.ID)
+	}
+	d.State, d.StartedAt, d.FinishedAt = queue.DeliveryPublishing, tx.now, time.Time{}
+	d.Attempts++
+	if p.State == queue.PostPublishing {
+		err = tx.touch(p)
+	} else {
+		err = tx.move(queue.System("publisher"), p, queue.EventClaim, "")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return d, tx.audit(queue.System("publisher"), "delivery.publishing", postObject(p.ID),
+		fmt.Sprintf("account %s, attempt %d, key %s", d.Account, d.Attempts, d.IdempotencyKey))
+}
+
+func (tx *tx) delivery(id int64) (*queue.Delivery, error) {
+	d, err := scanDelivery(tx.queryRow(`SELECT `+deliveryColumns+` FROM deliveries d WHERE d.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, queue.Errorf(queue.NotFound, "delivery", "no delivery with id %d", id)
+	}
+	return d, err
+}
+
+// Finish records how a claimed delivery's publish ended and moves the post to the state
+// its deliveries add up to.
+func (db *DB) Finish(ctx context.Context, deliveryID int64, o queue.Outcome) error {
+	if o.AuthError {
+		o.State = queue.DeliveryWaiting // the account needs attention; the post waits, held
+	}
+	switch o.State {
+	case queue.DeliveryWaiting, queue.DeliveryPublished, queue.DeliveryFailed, queue.DeliveryUnknown:
+	default:
+		return queue.Errorf(queue.Invalid, "state", "a publish ends published, failed, unknown or waiting (retry), not %q", o.State)
+	}
+	publisher := queue.System("publisher")
+	return db.update(ctx, func(tx *tx) error {
+		d, err := tx.delivery(deliveryID)
+		if err != nil {
+			return err
+		}
+		if d.State != queue.DeliveryPublishing {
+			return queue.Errorf(queue.Conflict, "state", "delivery %d (post %d, account %s) is %s, not publishing: its outcome was already recorded",
+				d.ID, d.PostID, d.Account, d.State)
+		}
+		var res sql.Result
+		switch o.State {
+		case queue.DeliveryWaiting:
+			res, err = tx.exec(`UPDATE deliveries SET state = 'waiting', next_attempt_at = ?, last_error = ?, auth_error = ?
+				WHERE id = ? AND state = 'publishing'`, unixNano(o.RetryAt), o.Error, o.AuthError, d.ID)
+		case queue.DeliveryPublished:
+			res, err = tx.exec(`UPDATE deliveries SET state = 'published', remote_id = ?, url = ?, last_error = '', auth_error = 0,
+				finished_at = ? WHERE id = ? AND state = 'publishing'`, o.RemoteID, o.URL, unixNano(tx.now), d.ID)
+		default:
+			res, err = tx.exec(`UPDATE deliveries SET state = ?, last_error = ?, auth_error = 0, finished_at = ?
+				WHERE id = ? AND state = 'publishing'`, string(o.State), o.Error, unixNano(tx.now), d.ID)
+		}
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return queue.Errorf(queue.Conflict, "state", "delivery %d changed while its outcome was being recorded", d.ID)
+		}
+		detail := "account " + d.Account
+		switch {
+		case o.State == queue.DeliveryPublished:
+			detail += ", remote id " + o.RemoteID
+			if o.URL != "" {
+				detail += ", " + o.URL
+			}
+		case o.State == queue.DeliveryWaiting && !o.RetryAt.IsZero():
+			detail += ", retry at " + o.RetryAt.UTC().Format(time.RFC3339) + ": " + o.Error
+		case o.Error != "":
+			detail += ": " + o.Error
+		}
+		if err := tx.audit(publisher, "delivery."+string(o.State), postObject(d.PostID), detail); err != nil {
+			return err
+		}
+		if o.AuthError {
+			if err := tx.setAccountStatus(queue.AccountStatus{Account: d.Account, Healthy: false, Detail: "auth: " + o.Error}); err != nil {
+				return err
+			}
+		}
+		p, err := tx.post(d.PostID)
+		if err != nil {
+			return err
+		}
+		return tx.settle(p)
+	})
+}
+
+// settle moves a post whose deliveries changed to the state they add up to, and holds it
+// if one of its accounts needs attention.
+func (tx *tx) settle(p *queue.Post) error {
+	publisher := queue.System("publisher")
+	var err error
+	switch queue.Aggregate(p.Deliveries) {
+	case queue.PostPublishing:
+		err = tx.touch(p)
+	case queue.PostApproved:
+		err = tx.move(publisher, p, queue.EventRetry, "")
+	case queue.PostPublished:
+		err = tx.move(publisher, p, queue.EventSucceed, "")
+	case queue.PostFailed:
+		err = tx.move(publisher, p, queue.EventFail, deliveryErrors(p, queue.DeliveryFailed))
+	case queue.PostUnknown:
+		err = tx.move(publisher, p, queue.EventLose, deliveryErrors(p, queue.DeliveryUnknown))
+	}
+	if err != nil || p.State != queue.PostApproved {
+		return err
+	}
+	var account, lastErr string
+	err = tx.queryRow(`SELECT account, last_error FROM deliveries WHERE post_id = ? AND state = 'waiting' AND auth_error = 1 ORDER BY id LIMIT 1`, p.ID).Scan(&account, &lastErr)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// The hold consumes the mark: after a person releases and approves again, it is sent.
+	if _, err := tx.exec(`UPDATE deliveries SET auth_error = 0 WHERE post_id = ?`, p.ID); err != nil {
+		return err
+	}
+	return tx.move(publisher, p, queue.EventHold, fmt.Sprintf("account %s needs attention: %s", account, lastErr))
+}
+
+// deliveryErrors summarises the errors of p's deliveries in state s, for the post's reason.
+func deliveryErrors(p *queue.Post, s queue.DeliveryState) string {
+	var parts []string
+	for _, d := range p.Deliveries {
+		if d.State == s {
+			msg := "account " + d.Account
+			if d.LastError != "" {
+				msg += ": " + d.LastError
+			}
+			parts = append(parts, msg)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// InFlight returns the deliveries marked publishing, oldest first: after a crash, each must
+// be resolved through the plugin's Lookup, never sent again blindly.
+func (db *DB) InFlight(ctx context.Context) (claims []*queue.Claim, err error) {
+	err = db.view(ctx, func(tx *tx) error {
+		rows, err := tx.query(`SELECT d.id, d.post_id FROM deliveries d WHERE d.state = 'publishing' ORDER BY d.started_at, d.id`)
+		if err != nil {
+			return err
+		}
+		type ref struct{ d, p int64 }
+		var refs []ref
+		for rows.Next() {
+			var r ref
+			if err := rows.Scan(&r.d, &r.p); err != nil {
+				rows.Close()
+				return err
+			}
+			refs = append(refs, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		posts := map[int64]*queue.Post{}
+		campaigns := map[int64]*queue.Campaign{}
+		for _, r := range refs {
+			p := posts[r.p]
+			if p == nil {
+				if p, err = tx.post(r.p); err != nil {
+					return err
+				}
+				posts[r.p] = p
+			}
+			c := campaigns[p.CampaignID]
+			if c == nil {
+				if c, err = tx.campaign(p.CampaignID); err != nil {
+					return err
+				}
+				campaigns[c.ID] = c
+			}
+			for _, d := range p.Deliveries {
+				if d.ID == r.d {
+					claims = append(claims, &queue.Claim{Delivery: d, Post: p, Campaign: c})
+				}
+			}
+		}
+		return nil
+	})
+	return claims, err
+}
+
+// AutoApprove approves the pending posts of active autopilot campaigns whose veto window
+// has begun, unless a network refuses them (problems).
+func (db *DB) AutoApprove(ctx context.Context, now time.Time) (n int, err error) {
+	autopilot := queue.System("autopilot")
+	err = db.update(ctx, func(tx *tx) error {
+		n = 0
+		if now.IsZero() {
+			now = tx.now
+		}
+		cs, err := tx.campaigns(`SELECT ` + campaignColumns + ` FROM campaigns c WHERE c.state = 'active' AND c.approval = 'autopilot' ORDER BY c.id`)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			veto := c.Veto.D()
+			if veto <= 0 {
+				veto = queue.DefaultVeto
+			}
+			ps, err := tx.posts(`SELECT `+postColumns+postFrom+` WHERE p.campaign_id = ? AND p.state = 'pending' AND p.due_at <= ?
+				AND p.problems = '[]' ORDER BY p.due_at, p.id`, c.ID, unixNano(now.Add(veto)))
+			if err != nil {
+				return err
+			}
+			for _, p := range ps {
+				if err := tx.move(autopilot, p, queue.EventApprove, "veto window of "+shortDuration(veto)+" began"); err != nil {
+					return err
+				}
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// MarkMissed turns posts more than their campaign's late overdue into missed, so that
+// nobody is surprised by a stale post going out; approved posts of a paused campaign wait
+// for the person who resumes it.
+func (db *DB) MarkMissed(ctx context.Context, now time.Time) (n int, err error) {
+	scheduler := queue.System("scheduler")
+	err = db.update(ctx, func(tx *tx) error {
+		n = 0
+		if now.IsZero() {
+			now = tx.now
+		}
+		cs, err := tx.campaigns(`SELECT ` + campaignColumns + ` FROM campaigns c ORDER BY c.id`)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			states := "'pending', 'held'"
+			if c.State == queue.CampaignActive {
+				states += ", 'approved'"
+			}
+			ps, err := tx.posts(`SELECT `+postColumns+postFrom+` WHERE p.campaign_id = ? AND p.state IN (`+states+`) AND p.due_at < ?
+				ORDER BY p.due_at, p.id`, c.ID, unixNano(now.Add(-lateOf(c))))
+			if err != nil {
+				return err
+			}
+			for _, p := range ps {
+				if started(p) {
+					continue // a retry in backoff is not missed
+				}
+				if err := tx.move(scheduler, p, queue.EventMiss, missReason(p, c)); err != nil {
+					return err
+				}
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// NextWake returns the earliest time ClaimDue, AutoApprove or a recurring tick may have work,
+// or when an open incident closes. It may be in the past (work is waiting, for example on an
+// account's spacing); callers treat that as "now" and pace themselves.
+func (db *DB) NextWake(ctx context.Context) (wake time.Time, err error) {
+	err = db.view(ctx, func(tx *tx) error {
+		var best int64
+		consider := func(t int64) {
+			if t != 0 && (best == 0 || t < best) {
+				best = t
+			}
+		}
+		// Deliveries: max(due, next attempt). Posts come in due order and max() >= due, so
+		// the scan stops as soon as a post is due after the best time found.
+		rows, err := tx.query(`SELECT p.due_at, (SELECT MIN(d.next_attempt_at) FROM deliveries d WHERE d.post_id = p.id AND d.state = 'waiting')
+			FROM posts p JOIN campaigns c ON c.id = p.campaign_id
+			WHERE p.state IN ('approved', 'publishing') AND c.state = 'active' ORDER BY p.due_at, p.id`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var (
+				due  int64
+				next sql.NullInt64
+			)
+			if err := rows.Scan(&due, &next); err != nil {
+				rows.Close()
+				return err
+			}
+			if best != 0 && due >= best {
+				break
+			}
+			if next.Valid {
+				consider(max(due, next.Int64))
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		cs, err := tx.campaigns(`SELECT ` + campaignColumns + ` FROM campaigns c WHERE c.state = 'active' AND (c.approval = 'autopilot' OR c.schedule <> '')`)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			if c.Approval == queue.ApprovalAutopilot {
+				var due sql.NullInt64
+				if err := tx.queryRow(`SELECT MIN(due_at) FROM posts WHERE campaign_id = ? AND state = 'pending' AND problems = '[]'`, c.ID).Scan(&due); err != nil {
+					return err
+				}
+				if due.Valid {
+					consider(unixNano(fromNano(due.Int64).Add(-c.Veto.D())))
+				}
+			}
+			if c.Schedule != "" && !c.NextTick.IsZero() {
+				lead := c.Lead.D()
+				if lead <= 0 {
+					lead = queue.DefaultLead
+				}
+				consider(unixNano(c.NextTick.Add(-lead)))
+			}
+		}
+		var closes sql.NullInt64
+		if err := tx.queryRow(`SELECT MIN(closes_at) FROM incidents WHERE state = 'open'`).Scan(&closes); err != nil {
+			return err
+		}
+		if closes.Valid {
+			consider(closes.Int64)
+		}
+		wake = fromNano(best)
+		return nil
+	})
+	return wake, err
+}
+
+// SetAccountStatus records an account's health, writing the audit log when it changes.
+func (db *DB) SetAccountStatus(ctx context.Context, s queue.AccountStatus) error {
+	if strings.TrimSpace(s.Account) == "" {
+		return queue.Errorf(queue.Invalid, "account", "an account status needs the account's name")
+	}
+	return db.update(ctx, func(tx *tx) error { return tx.setAccountStatus(s) })
+}
+
+func (tx *tx) setAccountStatus(s queue.AccountStatus) error {
+	if s.UpdatedAt.IsZero() {
+		s.UpdatedAt = tx.now
+	}
+	var wasHealthy sql.NullBool
+	err := tx.queryRow(`SELECT healthy FROM account_status WHERE account = ?`, s.Account).Scan(&wasHealthy)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if _, err := tx.exec(`INSERT INTO account_status (account, healthy, detail, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (account) DO UPDATE SET healthy = excluded.healthy, detail = excluded.detail, updated_at = excluded.updated_at`,
+		s.Account, s.Healthy, s.Detail, unixNano(s.UpdatedAt)); err != nil {
+		return err
+	}
+	if wasHealthy.Valid && wasHealthy.Bool == s.Healthy || !wasHealthy.Valid && s.Healthy {
+		return nil
+	}
+	action := "account.unhealthy"
+	if s.Healthy {
+		action = "account.healthy"
+	}
+	return tx.audit(queue.System("publisher"), action, "account:"+s.Account, s.Detail)
+}
+
+func (db *DB) AccountStatuses(ctx context.Context) (ss []queue.AccountStatus, err error) {
+	err = db.view(ctx, func(tx *tx) error {
+		rows, err := tx.query(`SELECT account, healthy, detail, updated_at FROM account_status ORDER BY account`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				s  queue.AccountStatus
+				at int64
+			)
+			if err := rows.Scan(&s.Account, &s.Healthy, &s.Detail, &at); err != nil {
+				return err
+			}
+			s.UpdatedAt = fromNano(at)
+			ss = append(ss, s)
+		}
+		return rows.Err()
+	})
+	return ss, err
+}
