@@ -1,0 +1,238 @@
+// Package api is tact's HTTP API under /api/v1: campaigns, posts and approvals, incidents,
+// pushed context, rules, accounts, plugins, users and the audit log, as JSON. It owns
+// authentication by bearer token, the role each route needs, the mapping of domain errors
+// to status codes, and the OpenAPI description of every route. The daemon mounts the
+// handler New returns; the web UI reuses Authenticate, Authorize and WriteError.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/tact-hq/tact/daemon/queue"
+)
+
+// DefaultMaxBody is the request body limit when Options.MaxBody is 0.
+const DefaultMaxBody = 1 << 20
+
+// Options are what the API needs. Store is required; the services may be nil, and the
+// routes that need a missing one answer 503 saying what is not configured.
+type Options struct {
+	Store     queue.Store
+	Logger    *slog.Logger
+	Validator Validator
+	Accounts  Accounts
+	Rules     Rules
+	Watch     Watch
+	Warnings  Warnings
+	Kicker    Kicker
+	// Schedule validates a campaign's cron spec in its time zone; nil uses robfig/cron's
+	// standard parser (five fields, CRON_TZ allowed).
+	Schedule func(spec, tz string) error
+	// DefaultTimeZone is the zone of campaigns that name none (default UTC).
+	DefaultTimeZone string
+	Now             func() time.Time
+	Version         string
+	// MaxBody limits request bodies in bytes (default 1 MiB); larger ones get 413.
+	MaxBody int64
+	// SessionUser, if set, authenticates requests that carry no Authorization header
+	// through the web UI's session (see SessionFunc for the CSRF contract).
+	SessionUser SessionFunc
+}
+
+// server holds the options and the route table.
+type server struct {
+	opt     Options
+	log     *slog.Logger
+	loc     *time.Location
+	started time.Time
+	routes  []route
+}
+
+// handlerFunc serves one route for an authenticated, authorized user. It writes the
+// success answer itself and returns errors for WriteError.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, u *queue.User) error
+
+// route is one API route: the role it needs and what the OpenAPI document says about it.
+type route struct {
+	method  string
+	path    string
+	role    queue.Role
+	summary string
+	// query lists the documented query parameters.
+	query []string
+	// in and out are values of the request and success-response body types (nil: none);
+	// status is the success status.
+	in, out any
+	status  int
+	h       handlerFunc
+}
+
+// New returns the API handler. It serves /api/v1/... and answers unknown paths under it
+// with a JSON 404.
+func New(opt Options) http.Handler {
+	s := newServer(opt)
+	mux := http.NewServeMux()
+	for _, rt := range s.routes {
+		mux.HandleFunc(rt.method+" "+rt.path, s.serve(rt))
+	}
+	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, ErrorBody{Error: "no API route " + r.Method + " " + r.URL.Path + "; see /api/v1/openapi.json for the list"})
+	})
+	return mux
+}
+
+func newServer(opt Options) *server {
+	if opt.Store == nil {
+		panic("api.New: Options.Store is required")
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.MaxBody <= 0 {
+		opt.MaxBody = DefaultMaxBody
+	}
+	if opt.DefaultTimeZone == "" {
+		opt.DefaultTimeZone = "UTC"
+	}
+	if opt.Schedule == nil {
+		opt.Schedule = standardSchedule
+	}
+	loc, err := time.LoadLocation(opt.DefaultTimeZone)
+	if err != nil {
+		panic("api.New: DefaultTimeZone: " + err.Error())
+	}
+	s := &server{opt: opt, log: opt.Logger, loc: loc, started: opt.Now()}
+	s.routes = s.table()
+	return s
+}
+
+// standardSchedule checks spec with robfig/cron's standard parser, in tz unless the spec
+// names its own CRON_TZ.
+func standardSchedule(spec, tz string) error {
+	if tz != "" && !strings.HasPrefix(spec, "CRON_TZ=") && !strings.HasPrefix(spec, "TZ=") {
+		spec = "CRON_TZ=" + tz + " " + spec
+	}
+	_, err := cron.ParseStandard(spec)
+	return err
+}
+
+// serve authenticates, authorizes and runs one route.
+func (s *server) serve(rt route) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		u, err := s.user(r)
+		if err == nil {
+			err = Authorize(u, rt.role)
+		}
+		if err == nil {
+			err = rt.h(w, r, u)
+		}
+		if err != nil {
+			WriteError(w, s.log, r, err)
+		}
+	}
+}
+
+// table is every route. Each entry carries the role it needs: the access test walks this
+// list, and the OpenAPI document is written from it.
+func (s *server) table() []route {
+	const (
+		viewer   = queue.RoleViewer
+		marketer = queue.RoleMarketer
+		admin    = queue.RoleAdmin
+	)
+	ok, created, none := http.StatusOK, http.StatusCreated, http.StatusNoContent
+	return []route{
+		{"GET", "/api/v1/status", viewer, "Daemon status: version, uptime, posts by state, paused campaigns, open incidents, accounts, rules", nil, nil, Status{}, ok, s.status},
+		{"GET", "/api/v1/openapi.json", viewer, "This OpenAPI description", nil, nil, map[string]any{}, ok, s.openapi},
+
+		{"GET", "/api/v1/campaigns", viewer, "List campaigns", []string{"state"}, nil, List[*queue.Campaign]{}, ok, s.listCampaigns},
+		{"POST", "/api/v1/campaigns", marketer, "Create a campaign", nil, CampaignInput{}, queue.Campaign{}, created, s.createCampaign},
+		{"POST", "/api/v1/campaigns/pause-all", admin, "Pause every active campaign (crisis mode)", nil, ReasonInput{}, Count{}, ok, s.pauseAll},
+		{"POST", "/api/v1/campaigns/resume-all", admin, "Resume every campaign paused by pause-all", nil, nil, Count{}, ok, s.resumeAll},
+		{"GET", "/api/v1/campaigns/{campaign}", viewer, "Get a campaign by name (or id)", nil, nil, queue.Campaign{}, ok, s.getCampaign},
+		{"PATCH", "/api/v1/campaigns/{campaign}", marketer, "Change a campaign (If-Match or version: stale -> 409)", nil, CampaignPatch{}, queue.Campaign{}, ok, s.updateCampaign},
+		{"POST", "/api/v1/campaigns/{campaign}/pause", marketer, "Pause a campaign with a reason", nil, ReasonInput{}, queue.Campaign{}, ok, s.pauseCampaign},
+		{"POST", "/api/v1/campaigns/{campaign}/resume", marketer, "Resume a paused campaign", nil, VersionInput{}, queue.Campaign{}, ok, s.resumeCampaign},
+
+		{"GET", "/api/v1/posts", viewer, "List posts soonest due first, with filters and cursor pagination", []string{"campaign", "account", "state", "due_after", "due_before", "cursor", "limit"}, nil, PostList{}, ok, s.listPosts},
+		{"POST", "/api/v1/posts", marketer, "Create a post (validated by the target networks)", nil, PostInput{}, PostView{}, created, s.createPost},
+		{"POST", "/api/v1/posts/import", marketer, "Import posts from CSV (campaign,at,text[,account]) or a JSON array; all or nothing", nil, []PostInput{}, List[PostView]{}, created, s.importPosts},
+		{"POST", "/api/v1/posts/approve", marketer, "Approve several posts", nil, BulkInput{}, BulkResult{}, ok, s.bulkApprove},
+		{"GET", "/api/v1/posts/{id}", viewer, "Get a post", nil, nil, PostView{}, ok, s.getPost},
+		{"PATCH", "/api/v1/posts/{id}", marketer, "Edit a post (an approved post goes back to pending; If-Match or version: stale -> 409)", nil, PostPatch{}, PostView{}, ok, s.editPost},
+		{"DELETE", "/api/v1/posts/{id}", marketer, "Delete a post that is not published", nil, nil, nil, none, s.deletePost},
+		{"POST", "/api/v1/posts/{id}/submit", marketer, "Submit a draft for approval", nil, ActionInput{}, PostView{}, ok, s.action(queue.EventSubmit)},
+		{"POST", "/api/v1/posts/{id}/approve", marketer, "Approve a pending post", nil, ActionInput{}, PostView{}, ok, s.action(queue.EventApprove)},
+		{"POST", "/api/v1/posts/{id}/reject", marketer, "Reject a post (reason required)", nil, ActionInput{}, PostView{}, ok, s.action(queue.EventReject)},
+		{"POST", "/api/v1/posts/{id}/hold", marketer, "Hold a post", nil, ActionInput{}, PostView{}, ok, s.action(queue.EventHold)},
+		{"POST", "/api/v1/posts/{id}/release", marketer, "Release a held post back to pending", nil, ActionInput{}, PostView{}, ok, s.action(queue.EventRelease)},
+		{"POST", "/api/v1/posts/{id}/retry", marketer, "Send a failed or unknown post again", nil, ActionInput{}, PostView{}, ok, s.action(queue.EventRetry)},
+		{"POST", "/api/v1/posts/{id}/succeed", marketer, "Mark an unknown post as published (a person checked the network)", nil, ActionInput{}, PostView{}, ok, s.action(queue.EventSucceed)},
+		{"POST", "/api/v1/posts/{id}/fail", marketer, "Mark an unknown post as failed (a person checked the network)", nil, ActionInput{}, PostView{}, ok, s.action(queue.EventFail)},
+
+		{"GET", "/api/v1/incidents", viewer, "List incidents", []string{"state", "rule", "since", "limit"}, nil, List[*queue.Incident]{}, ok, s.listIncidents},
+		{"POST", "/api/v1/incidents", admin, "Declare an incident for a rule by hand (the rule's action applies)", nil, DeclareInput{}, queue.Incident{}, created, s.declareIncident},
+		{"GET", "/api/v1/incidents/{id}", viewer, "Get an incident", nil, nil, queue.Incident{}, ok, s.getIncident},
+		{"POST", "/api/v1/incidents/{id}/resolve", admin, "Resolve an incident by hand", nil, NoteInput{}, queue.Incident{}, ok, s.resolveIncident},
+
+		{"POST", "/api/v1/context", marketer, "Push a context item (news); answers the item and the incidents it opened or extended", nil, ContextInput{}, ContextResult{}, created, s.pushContext},
+		{"GET", "/api/v1/context", viewer, "Recent context items", []string{"since", "limit"}, nil, List[*queue.ContextItem]{}, ok, s.recentContext},
+
+		{"GET", "/api/v1/rules", viewer, "Rules in force and the last reload's outcome", nil, nil, RulesStatus{}, ok, s.rulesStatus},
+		{"POST", "/api/v1/rules/reload", admin, "Reload the rule files (on error the previous rules stay in force)", nil, nil, RulesStatus{}, ok, s.rulesReload},
+		{"POST", "/api/v1/rules/preview", admin, "Dry-run rule files against the live queue and recent context", nil, PreviewInput{}, Preview{}, ok, s.rulesPreview},
+
+		{"GET", "/api/v1/accounts", viewer, "Configured accounts and their health (never their settings)", nil, nil, List[AccountInfo]{}, ok, s.listAccounts},
+		{"GET", "/api/v1/plugins", viewer, "Plugins in use and the accounts they serve", nil, nil, List[PluginInfo]{}, ok, s.listPlugins},
+
+		{"GET", "/api/v1/users", admin, "List users", nil, nil, List[*queue.User]{}, ok, s.listUsers},
+		{"POST", "/api/v1/users", admin, "Create a user; the answer carries its token, shown this once", nil, UserInput{}, UserCreated{}, created, s.createUser},
+		{"DELETE", "/api/v1/users/{name}", admin, "Delete a user (its token stops working)", nil, nil, nil, none, s.deleteUser},
+
+		{"GET", "/api/v1/audit", viewer, "The audit log, newest first", []string{"since", "limit"}, nil, List[queue.AuditEntry]{}, ok, s.audit},
+	}
+}
+
+// List is the shape of every list answer; Next is the cursor of the following page.
+type List[T any] struct {
+	Items []T    `json:"items"`
+	Next  string `json:"next,omitempty"`
+}
+
+// Count answers bulk campaign actions.
+type Count struct {
+	Count int `json:"count"`
+}
+
+// kick wakes the scheduler and publisher after a change that can make work due.
+func (s *server) kick() {
+	if s.opt.Kicker != nil {
+		s.opt.Kicker.Kick()
+	}
+}
+
+// unavailable is the error for a route whose service is not configured.
+func unavailable(what string) error {
+	return queue.Errorf(queue.Unavailable, "", "%s is not available in this daemon (not configured or not started); see the daemon's log", what)
+}
+
+// now is the injected clock.
+func (s *server) now() time.Time { return s.opt.Now() }
+
+// location returns the zone of campaign c (the daemon's default when it names none).
+func (s *server) location(c *queue.Campaign) *time.Location {
+	if c != nil && c.TimeZone != "" {
+		if loc, err := time.LoadLocation(c.TimeZone); err == nil {
+			return loc
+		}
+	}
+	return s.loc
+}

@@ -1,0 +1,126 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/tact-hq/tact/daemon/queue"
+)
+
+// ErrorBody is the JSON body of every 4xx/5xx answer: what is wrong and, for bad input,
+// the field at fault. Extra details (the current post on a conflict, the bad rows of an
+// import) ride along in the same object.
+type ErrorBody struct {
+	Error string `json:"error"`
+	Field string `json:"field,omitempty"`
+	// Post is the post as stored now, on a 409 about a post, so that a second person sees
+	// what changed under them.
+	Post any `json:"post,omitempty"`
+	// Campaign is the campaign as stored now, on a 409 about a campaign.
+	Campaign any `json:"campaign,omitempty"`
+	// Problems are the networks' findings when a post cannot be approved.
+	Problems []string `json:"problems,omitempty"`
+	// Rows are the bad rows of a bulk import (nothing was imported).
+	Rows []RowError `json:"rows,omitempty"`
+}
+
+// RowError is one bad row of a bulk import.
+type RowError struct {
+	Line  int    `json:"line"` // CSV line, or 1-based item number of a JSON array
+	Field string `json:"field,omitempty"`
+	Error string `json:"error"`
+}
+
+// StatusOf maps an error to its HTTP status. This is the one place that does it; the web
+// UI uses it too.
+func StatusOf(err error) int {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return http.StatusRequestEntityTooLarge
+	}
+	switch queue.ErrorKind(err) {
+	case queue.Invalid:
+		return http.StatusBadRequest
+	case queue.NotFound:
+		return http.StatusNotFound
+	case queue.Conflict:
+		return http.StatusConflict
+	case queue.Unauthorized:
+		return http.StatusUnauthorized
+	case queue.Forbidden:
+		return http.StatusForbidden
+	case queue.Unavailable:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// Describe returns the status and the body for err. Errors without a kind are internal:
+// their text may name files, SQL or secrets, so people get a generic message and the log
+// gets the detail.
+func Describe(err error) (int, ErrorBody) {
+	status := StatusOf(err)
+	switch status {
+	case http.StatusRequestEntityTooLarge:
+		var mbe *http.MaxBytesError
+		errors.As(err, &mbe)
+		return status, ErrorBody{Error: "request body is larger than " + byteSize(mbe.Limit) +
+			"; send less (split a bulk import into several files)"}
+	case http.StatusInternalServerError:
+		return status, ErrorBody{Error: "internal error; the daemon's log has the detail"}
+	}
+	body := ErrorBody{Error: err.Error(), Field: queue.ErrorField(err)}
+	var d *detailError
+	if errors.As(err, &d) {
+		body.Post, body.Campaign, body.Problems, body.Rows = d.post, d.campaign, d.problems, d.rows
+	}
+	return status, body
+}
+
+// WriteError answers err as JSON with its status, logging internal errors.
+func WriteError(w http.ResponseWriter, log *slog.Logger, r *http.Request, err error) {
+	status, body := Describe(err)
+	if status == http.StatusInternalServerError && log != nil {
+		log.Error("api: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tact"`)
+	}
+	writeJSON(w, status, body)
+}
+
+// detailError carries extra detail for the error body next to a domain error.
+type detailError struct {
+	err      error
+	post     any
+	campaign any
+	problems []string
+	rows     []RowError
+}
+
+func (e *detailError) Error() string { return e.err.Error() }
+func (e *detailError) Unwrap() error { return e.err }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v) // the client went away; nothing useful to do
+}
+
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	default:
+		return strconv.FormatInt(n, 10) + " bytes"
+	}
+}
