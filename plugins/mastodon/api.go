@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -128,10 +127,4 @@ func atLeastSecond(d time.Duration) time.Duration {
 		return time.Second
 	}
 	return d
-}
-
-// isKind reports whether err is an sdk error of kind k.
-func isKind(err error, k sdk.ErrorKind) bool {
-	var e *sdk.Error
-	return errors.As(err, &e) && e.Kind == k
 }
