@@ -1,0 +1,274 @@
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tact-hq/tact/daemon/queue"
+)
+
+// SessionTTL is how long a login lasts.
+const SessionTTL = 12 * time.Hour
+
+// session is what the signed session cookie carries. The token hash is looked up on every
+// request, so deleting a user (or replacing their token) ends their sessions at once.
+type session struct {
+	UserID    int64
+	TokenHash string
+	Expires   time.Time
+	Nonce     string // random per login: the CSRF token is derived from it
+}
+
+func (h *Handler) cookieName(base string) string {
+	if h.opt.SecureCookies {
+		return "__Host-" + base // requires Secure, Path=/ and no Domain: cannot be set by a subdomain
+	}
+	return base
+}
+
+func (h *Handler) mac(parts ...string) []byte {
+	m := hmac.New(sha256.New, h.key)
+	for _, p := range parts {
+		m.Write([]byte(p))
+		m.Write([]byte{0})
+	}
+	return m.Sum(nil)
+}
+
+func (h *Handler) encodeSession(s *session) string {
+	payload := strings.Join([]string{"v1", strconv.FormatInt(s.UserID, 10), s.TokenHash, strconv.FormatInt(s.Expires.Unix(), 10), s.Nonce}, "|")
+	p := base64.RawURLEncoding.EncodeToString([]byte(payload))
+	return p + "." + base64.RawURLEncoding.EncodeToString(h.mac("session", p))
+}
+
+func (h *Handler) decodeSession(v string, now time.Time) (*session, bool) {
+	p, sig, ok := strings.Cut(v, ".")
+	if !ok {
+		return nil, false
+	}
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, h.mac("session", p)) {
+		return nil, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(p)
+	if err != nil {
+		return nil, false
+	}
+	f := strings.Split(string(raw), "|")
+	if len(f) != 5 || f[0] != "v1" {
+		return nil, false
+	}
+	id, err1 := strconv.ParseInt(f[1], 10, 64)
+	exp, err2 := strconv.ParseInt(f[3], 10, 64)
+	if err1 != nil || err2 != nil {
+		return nil, false
+	}
+	s := &session{UserID: id, TokenHash: f[2], Expires: time.Unix(exp, 0), Nonce: f[4]}
+	if !now.Before(s.Expires) {
+		return nil, false
+	}
+	return s, true
+}
+
+// sessionFrom authenticates r by its session cookie against the Store.
+func (h *Handler) sessionFrom(r *http.Request) (*queue.User, *session, bool) {
+	c, err := r.Cookie(h.cookieName("tact_session"))
+	if err != nil {
+		return nil, nil, false
+	}
+	s, ok := h.decodeSession(c.Value, h.now())
+	if !ok {
+		return nil, nil, false
+	}
+	u, err := h.opt.Store.UserByTokenHash(r.Context(), s.TokenHash)
+	if err != nil || u == nil || u.ID != s.UserID {
+		if err != nil && queue.ErrorKind(err) != queue.NotFound {
+			h.log.ErrorContext(r.Context(), "web: session lookup", "err", err)
+		}
+		return nil, nil, false
+	}
+	return u, s, true
+}
+
+// SessionUser returns the user signed in to the web UI by r's session cookie, so that the
+// API can accept the cookie as well as a bearer token. For methods other than GET, HEAD and
+// OPTIONS it also requires the session's CSRF token in the X-CSRF-Token header (or the csrf
+// form field), so a cookie alone never authorises a change.
+func (h *Handler) SessionUser(r *http.Request) (*queue.User, bool) {
+	u, s, ok := h.sessionFrom(r)
+	if !ok {
+		return nil, false
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return u, true
+	}
+	tok := r.Header.Get("X-CSRF-Token")
+	if tok == "" {
+		tok = r.PostFormValue("csrf")
+	}
+	if !h.validCSRF(s, tok) {
+		return nil, false
+	}
+	return u, true
+}
+
+// csrfToken is the per-session token put in every form.
+func (h *Handler) csrfToken(s *session) string {
+	return base64.RawURLEncoding.EncodeToString(h.mac("csrf", s.Nonce))
+}
+
+func (h *Handler) validCSRF(s *session, tok string) bool {
+	if s == nil || tok == "" {
+		return false
+	}
+	return hmac.Equal([]byte(tok), []byte(h.csrfToken(s)))
+}
+
+func (h *Handler) setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration) {
+	c := &http.Cookie{
+		Name:     h.cookieName(name),
+		Value:    value,
+		Path:     "/",
+		HttpOnly: true,
+		Secure:   h.opt.SecureCookies,
+		SameSite: http.SameSiteStrictMode,
+	}
+	if maxAge < 0 {
+		c.MaxAge = -1
+	} else {
+		c.MaxAge = int(maxAge / time.Second)
+	}
+	http.SetCookie(w, c)
+}
+
+func randomString() string {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		panic("web: no randomness: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// The login form has no session yet, so it is protected by a double-submit token: a random
+// value in a short-lived cookie, and its MAC in the form.
+func (h *Handler) loginToken(nonce string) string {
+	return base64.RawURLEncoding.EncodeToString(h.mac("login", nonce))
+}
+
+type loginData struct {
+	Next  string
+	Error string
+	CSRF  string
+}
+
+func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
+	if _, _, ok := h.sessionFrom(r); ok {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	h.renderLogin(w, r, http.StatusOK, "")
+}
+
+func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	nonce := randomString()
+	h.setCookie(w, "tact_login", nonce, 30*time.Minute)
+	next := r.FormValue("next")
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		next = "/"
+	}
+	h.render(w, r, nil, status, "login", "Log in", loginData{Next: next, Error: msg, CSRF: h.loginToken(nonce)})
+}
+
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	c, err := r.Cookie(h.cookieName("tact_login"))
+	if err != nil || !hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(h.loginToken(c.Value))) {
+		h.fail(w, r, nil, http.StatusForbidden, "The login form expired or was not sent from this site.", "Reload the login page and paste your token again.")
+		return
+	}
+	tok := strings.TrimSpace(r.PostFormValue("token"))
+	if tok == "" {
+		h.renderLogin(w, r, http.StatusBadRequest, "Paste your API token in the Token field. An admin creates one with: tactctl user add NAME --role marketer")
+		return
+	}
+	hash := queue.HashToken(tok)
+	u, err := h.opt.Store.UserByTokenHash(r.Context(), hash)
+	if err != nil {
+		if queue.ErrorKind(err) != queue.NotFound {
+			h.log.ErrorContext(r.Context(), "web: login lookup", "err", err)
+			h.renderLogin(w, r, http.StatusServiceUnavailable, "Could not check the token right now (the error is logged). Try again in a moment.")
+			return
+		}
+		h.log.InfoContext(r.Context(), "web: login refused: unknown token", "remote", r.RemoteAddr)
+		h.renderLogin(w, r, http.StatusUnauthorized, "That token is not valid: it may have been mistyped, revoked, or its user deleted. Check it, or ask an admin for a new one (tactctl user add NAME --role marketer).")
+		return
+	}
+	s := &session{UserID: u.ID, TokenHash: hash, Expires: h.now().Add(SessionTTL), Nonce: randomString()}
+	h.setCookie(w, "tact_session", h.encodeSession(s), SessionTTL)
+	h.setCookie(w, "tact_login", "", -1)
+	h.log.InfoContext(r.Context(), "web: login", "user", u.Name, "role", u.Role)
+	h.setFlash(w, flash{Kind: "ok", Text: "Welcome, " + u.Name + ". You are logged in as " + string(u.Role) + "."})
+	next := r.PostFormValue("next")
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		next = "/"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
+	_, s, ok := h.sessionFrom(r)
+	if ok && !h.validCSRF(s, r.PostFormValue("csrf")) {
+		h.fail(w, r, nil, http.StatusForbidden, "This form is missing its security token.", "Reload the page and press Log out again.")
+		return
+	}
+	h.setCookie(w, "tact_session", "", -1)
+	h.setFlash(w, flash{Kind: "ok", Text: "You are logged out."})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// flash is a one-time message shown on the next page.
+type flash struct {
+	Kind string `json:"k"` // ok | error
+	Text string `json:"t"`
+}
+
+func (h *Handler) setFlash(w http.ResponseWriter, f flash) {
+	b, _ := json.Marshal(f)
+	p := base64.RawURLEncoding.EncodeToString(b)
+	h.setCookie(w, "tact_flash", p+"."+base64.RawURLEncoding.EncodeToString(h.mac("flash", p)), time.Minute)
+}
+
+// takeFlash reads and clears the flash message. It is signed so that nothing but this
+// server can put words on the page.
+func (h *Handler) takeFlash(w http.ResponseWriter, r *http.Request) *flash {
+	c, err := r.Cookie(h.cookieName("tact_flash"))
+	if err != nil {
+		return nil
+	}
+	h.setCookie(w, "tact_flash", "", -1)
+	p, sig, ok := strings.Cut(c.Value, ".")
+	if !ok {
+		return nil
+	}
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, h.mac("flash", p)) {
+		return nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(p)
+	if err != nil {
+		return nil
+	}
+	var f flash
+	if json.Unmarshal(raw, &f) != nil {
+		return nil
+	}
+	return &f
+}

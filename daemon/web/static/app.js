@@ -1,0 +1,46 @@
+// tact web UI: live length counts while a post is edited. The page works without this
+// script; it only saves a round trip. The counting rules repeat daemon/web/count.go
+// (keep the two in step): graphemes, code points, UTF-8 bytes, or Mastodon's (URLs count
+// 23, @user@domain counts as @user).
+(function () {
+  "use strict";
+  var urlRe = /https?:\/\/[^\s<>"]+/g;
+  var mentionRe = /(@[A-Za-z0-9_]+)@[A-Za-z0-9.\-]+[A-Za-z0-9]/g;
+  var segmenter = (typeof Intl !== "undefined" && Intl.Segmenter) ? new Intl.Segmenter(undefined, { granularity: "grapheme" }) : null;
+
+  function codePoints(s) { return Array.from(s).length; }
+
+  function length(text, counting) {
+    switch (counting) {
+      case "graphemes":
+        if (!segmenter) { return codePoints(text); }
+        var n = 0;
+        for (var _ of segmenter.segment(text)) { n++; }
+        return n;
+      case "bytes":
+        return new TextEncoder().encode(text).length;
+      case "mastodon":
+        var rest = text.replace(mentionRe, "$1");
+        var total = codePoints(rest);
+        (rest.match(urlRe) || []).forEach(function (u) { total -= codePoints(u) - 23; });
+        return total;
+      default:
+        return codePoints(text);
+    }
+  }
+
+  function normalise(s) { return s.replace(/\r\n/g, "\n").trim(); }
+
+  document.addEventListener("input", function (ev) {
+    var ta = ev.target;
+    if (!ta.matches || !ta.matches("textarea[data-count-source]")) { return; }
+    var id = ta.getAttribute("data-count-source");
+    var text = normalise(ta.value);
+    document.querySelectorAll('[data-len-for="' + id + '"]').forEach(function (el) {
+      var max = parseInt(el.getAttribute("data-max"), 10) || 0;
+      var n = length(text, el.getAttribute("data-counting"));
+      el.textContent = max ? n + " / " + max : String(n);
+      if (el.parentElement) { el.parentElement.classList.toggle("over", max > 0 && n > max); }
+    });
+  });
+})();
