@@ -206,8 +206,8 @@ func (s *server) buildPost(ctx context.Context, r *http.Request, in PostInput) (
 		return nil, queue.Errorf(queue.Invalid, "campaign", "campaign %q is archived; post to an active campaign", c.Name)
 	}
 	text := strings.TrimSpace(in.Text)
-	if text == "" && len(in.Media) == 0 {
-		return nil, queue.Errorf(queue.Invalid, "text", "text is required (or media)")
+	if text == "" {
+		return nil, queue.Errorf(queue.Invalid, "text", "text is required")
 	}
 	if err := checkURL("link", in.Link); err != nil {
 		return nil, err
@@ -366,8 +366,8 @@ func (s *server) editPost(w http.ResponseWriter, r *http.Request, u *queue.User)
 		}
 		accounts = *in.Accounts
 	}
-	if text == "" && len(media) == 0 {
-		return queue.Errorf(queue.Invalid, "text", "text is required (or media)")
+	if text == "" {
+		return queue.Errorf(queue.Invalid, "text", "text must not be empty")
 	}
 	field, when := "at", in.At
 	if in.DueAt != nil {
@@ -452,16 +452,6 @@ func (s *server) action(ev queue.Event) handlerFunc {
 func (s *server) apply(ctx context.Context, u *queue.User, id, version int64, ev queue.Event, reason string) (*queue.Post, error) {
 	if ev == queue.EventReject && reason == "" {
 		return nil, queue.Errorf(queue.Invalid, "reason", "a reason is required to reject: say what is wrong so the author can fix it")
-	}
-	if ev == queue.EventApprove {
-		cur, err := s.opt.Store.Post(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if len(cur.Problems) > 0 && (version == 0 || version == cur.Version) {
-			return nil, s.postConflict(ctx, id, queue.Errorf(queue.Conflict, "problems",
-				"post %d cannot be approved: its target networks would refuse it (%s); edit it first", id, strings.Join(cur.Problems, "; ")))
-		}
 	}
 	p, err := s.opt.Store.Apply(ctx, actor(u), id, version, ev, reason)
 	if err != nil {
