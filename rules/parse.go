@@ -1,0 +1,512 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Error is one problem in a rule or test file.
+type Error struct {
+	File string
+	Line int // 0 when the problem is not on one line (a glob matching nothing)
+	Msg  string
+}
+
+func (e Error) String() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// Errors lists every problem found; Parse and LoadFiles return it so that an admin fixes
+// all of them in one pass.
+type Errors struct {
+	List []Error
+}
+
+func (e *Errors) Error() string {
+	lines := make([]string, len(e.List))
+	for i, x := range e.List {
+		lines[i] = x.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (e *Errors) add(file string, line int, format string, args ...any) {
+	e.List = append(e.List, Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (e *Errors) err() error {
+	if len(e.List) == 0 {
+		return nil
+	}
+	sort.SliceStable(e.List, func(i, j int) bool {
+		if e.List[i].File != e.List[j].File {
+			return e.List[i].File < e.List[j].File
+		}
+		return e.List[i].Line < e.List[j].Line
+	})
+	return e
+}
+
+// IsTestFile reports whether a path is a rule test file (*.test.toml), not a rule file.
+func IsTestFile(path string) bool { return strings.HasSuffix(path, ".test.toml") }
+
+// ExpandGlobs resolves globs to the rule files they name, sorted and without duplicates,
+// skipping *.test.toml. A glob that names no rule file is an error.
+func ExpandGlobs(globs []string) ([]string, error) {
+	var errs Errors
+	seen := map[string]bool{}
+	var files []string
+	for _, g := range globs {
+		matches, err := filepath.Glob(g)
+		if err != nil {
+			errs.add(g, 0, "bad glob: %v", err)
+			continue
+		}
+		n := 0
+		for _, m := range matches {
+			if IsTestFile(m) {
+				continue
+			}
+			if fi, err := os.Stat(m); err == nil && fi.IsDir() {
+				continue
+			}
+			n++
+			if !seen[m] {
+				seen[m] = true
+				files = append(files, m)
+			}
+		}
+		if n == 0 {
+			errs.add(g, 0, "no rule file matches this pattern; check the path (test files *.test.toml are not rule files)")
+		}
+	}
+	sort.Strings(files)
+	return files, errs.err()
+}
+
+// LoadFiles reads the rule files the globs name and parses them as one set.
+func LoadFiles(globs []string) (*Set, error) {
+	files, err := ExpandGlobs(globs)
+	if err != nil {
+		return nil, err
+	}
+	contents := make(map[string][]byte, len(files))
+	var errs Errors
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			errs.add(f, 0, "cannot read: %v", err)
+			continue
+		}
+		contents[f] = b
+	}
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	return Parse(contents)
+}
+
+// The TOML shapes. Strings for durations so a bad one is reported with its line.
+type fileDoc struct {
+	Rule []ruleDoc `toml:"rule"`
+}
+
+type ruleDoc struct {
+	ID          string    `toml:"id"`
+	Description string    `toml:"description"`
+	Action      string    `toml:"action"`
+	Window      *string   `toml:"window"`
+	Resume      string    `toml:"resume"`
+	News        *newsDoc  `toml:"news"`
+	Posts       *postsDoc `toml:"posts"`
+}
+
+type newsDoc struct {
+	Any        []string `toml:"any"`
+	All        []string `toml:"all"`
+	With       []string `toml:"with"`
+	Not        []string `toml:"not"`
+	Unless     []string `toml:"unless"`
+	MinSources *int     `toml:"min_sources"`
+}
+
+type postsDoc struct {
+	Topics []string `toml:"topics"`
+	Any    []string `toml:"any"`
+	Shared []string `toml:"shared"`
+	Not    []string `toml:"not"`
+	Unless []string `toml:"unless"`
+}
+
+// DefaultWindow is how long an incident stays open after its latest item when a rule
+// does not say.
+const DefaultWindow = 72 * time.Hour
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+
+// Parse validates rule files (name -> contents) as a whole and compiles them. On any
+// problem it returns a *Errors listing every one as FILE:LINE: message, and no set.
+func Parse(files map[string][]byte) (*Set, error) {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+
+	var errs Errors
+	var all []*Rule
+	firstSeen := map[string]*Rule{}
+	for _, name := range names {
+		rs := parseFile(name, files[name], &errs)
+		for _, r := range rs {
+			if prev, dup := firstSeen[r.ID]; dup {
+				errs.add(r.File, r.Line, "duplicate rule id %q: already defined at %s:%d; ids must be unique across all rule files", r.ID, prev.File, prev.Line)
+				continue
+			}
+			firstSeen[r.ID] = r
+			all = append(all, r)
+		}
+	}
+	if len(names) == 0 {
+		errs.add("(rules)", 0, "no rule files given")
+	}
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	set := &Set{rules: all, byID: firstSeen}
+	m, err := compile(all)
+	if err != nil {
+		return nil, err
+	}
+	set.m = m
+	return set, nil
+}
+
+// parseFile decodes and validates one file, adding its problems to errs.
+func parseFile(name string, data []byte, errs *Errors) []*Rule {
+	var doc fileDoc
+	md, err := toml.Decode(string(data), &doc)
+	if err != nil {
+		errs.add(name, tomlErrLine(err), "invalid TOML: %s", tomlErrMsg(err))
+		return nil
+	}
+	lines := scanKeys(data)
+	reportUnknown(name, md, lines, errs)
+	if len(doc.Rule) == 0 {
+		errs.add(name, 1, "no [[rule]] in this file; a rule file holds one or more [[rule]] tables")
+	}
+	var out []*Rule
+	for i, rd := range doc.Rule {
+		at := func(key string) int { return lines.line("rule", i, key) }
+		r := &Rule{File: name, Line: at(""), ID: rd.ID, Description: rd.Description}
+		ok := true
+		bad := func(key, format string, args ...any) {
+			errs.add(name, at(key), format, args...)
+			ok = false
+		}
+		switch {
+		case rd.ID == "":
+			bad("", "rule has no id; add id = \"some-name\"")
+		case !idPattern.MatchString(rd.ID):
+			bad("id", "rule id %q must be lower-case letters, digits, '.', '_' or '-'", rd.ID)
+		}
+		r.Action = rd.Action
+		switch rd.Action {
+		case ActionPause, ActionHold, ActionFlag:
+		case "":
+			bad("", "rule %q has no action; set action = \"pause\", \"hold\" or \"flag\"", rd.ID)
+		default:
+			bad("action", "unknown action %q; use \"pause\", \"hold\" or \"flag\"", rd.Action)
+		}
+		r.Resume = rd.Resume
+		switch rd.Resume {
+		case ResumeManual, ResumeAuto:
+		case "":
+			r.Resume = ResumeManual
+		default:
+			bad("resume", "unknown resume %q; use \"manual\" or \"auto\"", rd.Resume)
+		}
+		r.Window = DefaultWindow
+		if rd.Window != nil {
+			d, err := time.ParseDuration(*rd.Window)
+			switch {
+			case err != nil:
+				bad("window", "bad window %q: a duration like \"72h\" or \"90m\" is expected", *rd.Window)
+			case d <= 0:
+				bad("window", "window %q must be positive", *rd.Window)
+			default:
+				r.Window = d
+			}
+		}
+		r.MinSources = 1
+		if rd.News == nil {
+			bad("", "rule %q has no [rule.news] table; it needs at least news.any", rd.ID)
+		} else {
+			n := rd.News
+			if len(n.Any) == 0 {
+				bad("news.any", "rule %q: news.any is empty; list the words or phrases that open an incident", rd.ID)
+			}
+			if n.MinSources != nil {
+				if *n.MinSources < 1 {
+					bad("news.min_sources", "min_sources must be 1 or more, not %d", *n.MinSources)
+				} else {
+					r.MinSources = *n.MinSources
+				}
+			}
+			r.News = NewsSide{Any: n.Any, All: n.All, With: n.With, Not: n.Not, Unless: n.Unless}
+			for field, list := range map[string][]string{"any": n.Any, "all": n.All, "with": n.With, "not": n.Not, "unless": n.Unless} {
+				checkPhrases(list, func(format string, args ...any) { bad("news."+field, format, args...) }, "news."+field)
+			}
+		}
+		if rd.Posts == nil {
+			bad("", "rule %q has no [rule.posts] table; say which posts clash (topics, any or shared)", rd.ID)
+		} else {
+			p := rd.Posts
+			if len(p.Topics) == 0 && len(p.Any) == 0 && len(p.Shared) == 0 {
+				bad("posts", "rule %q: posts has no topics, any or shared; nothing could ever clash", rd.ID)
+			}
+			for _, s := range p.Shared {
+				if s != SharedNames {
+					bad("posts.shared", "unknown shared kind %q; use \"names\"", s)
+				}
+			}
+			r.Posts = PostSide{Topics: p.Topics, Any: p.Any, Shared: p.Shared, Not: p.Not, Unless: p.Unless}
+			for field, list := range map[string][]string{"topics": p.Topics, "any": p.Any, "not": p.Not, "unless": p.Unless} {
+				checkPhrases(list, func(format string, args ...any) { bad("posts."+field, format, args...) }, "posts."+field)
+			}
+		}
+		if ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// checkPhrases reports phrases with no words in them (punctuation only, empty strings).
+func checkPhrases(list []string, bad func(string, ...any), field string) {
+	for _, p := range list {
+		if len(tokenize(p)) == 0 {
+			bad("%s has a phrase with no words: %q", field, p)
+		}
+	}
+}
+
+var allowed = map[string]string{
+	"":           "rule",
+	"rule":       "id, description, action, window, resume, news, posts",
+	"rule.news":  "any, all, with, not, unless, min_sources",
+	"rule.posts": "topics, any, shared, not, unless",
+	"case":       "name, news, post, topics, expect",
+}
+
+func allowedKeys(key string) string {
+	parent := ""
+	if i := strings.LastIndexByte(key, '.'); i >= 0 {
+		parent = key[:i]
+	}
+	if a, ok := allowed[parent]; ok {
+		return a
+	}
+	return "see docs/rules.md"
+}
+
+// tomlErrLine digs the line out of a BurntSushi error.
+func tomlErrLine(err error) int {
+	var pe toml.ParseError
+	if errors.As(err, &pe) && pe.Position.Line > 0 {
+		return pe.Position.Line
+	}
+	return 1
+}
+
+func tomlErrMsg(err error) string {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		msg := pe.Message
+		if pe.LastKey != "" {
+			msg = fmt.Sprintf("at key %q: %s", pe.LastKey, msg)
+		}
+		return msg
+	}
+	return err.Error()
+}
+
+// keyLines records where keys are written, since BurntSushi's MetaData does not say.
+type keyLines struct {
+	entries []keyEntry
+}
+
+type keyEntry struct {
+	table string // array-table name the key is under ("rule", "case"), "" at top level
+	index int    // which element of that array table, -1 if none
+	path  string // full dotted path without indices: "rule.news.any"
+	key   string // path relative to the array table element: "news.any"; "" for the header
+	line  int
+}
+
+var (
+	headerRe = regexp.MustCompile(`^\s*(\[\[?)\s*([A-Za-z0-9_.\-" ]+?)\s*\]\]?\s*(#.*)?$`)
+	keyRe    = regexp.MustCompile(`^\s*([A-Za-z0-9_\-]+(?:\s*\.\s*[A-Za-z0-9_\-]+)*)\s*=`)
+)
+
+// scanKeys walks the file line by line, following table headers, and records every key
+// assignment and array-table header with its line. It skips the insides of multi-line
+// arrays and strings well enough for rule files; a key it cannot place falls back to the
+// rule's header line.
+func scanKeys(data []byte) keyLines {
+	var kl keyLines
+	table, arrayTable, index := "", "", -1
+	counts := map[string]int{}
+	depth := 0
+	inMulti := "" // `"""` or `'''` while inside a multi-line string
+	for n, raw := range strings.Split(string(data), "\n") {
+		line := n + 1
+		if inMulti != "" {
+			if strings.Count(raw, inMulti)%2 == 1 {
+				inMulti = ""
+			}
+			continue
+		}
+		if depth > 0 {
+			depth += bracketDelta(raw)
+			continue
+		}
+		if m := headerRe.FindStringSubmatch(raw); m != nil && depth == 0 {
+			name := strings.ReplaceAll(strings.ReplaceAll(m[2], " ", ""), `"`, "")
+			if m[1] == "[[" {
+				arrayTable = name
+				index = counts[name]
+				counts[name]++
+				table = name
+				kl.entries = append(kl.entries, keyEntry{table: arrayTable, index: index, path: name, line: line})
+			} else {
+				table = name
+				if arrayTable != "" && !strings.HasPrefix(name, arrayTable+".") {
+					arrayTable, index = "", -1
+				}
+				kl.entries = append(kl.entries, keyEntry{table: arrayTable, index: index, path: name, key: strings.TrimPrefix(strings.TrimPrefix(name, arrayTable), "."), line: line})
+			}
+			continue
+		}
+		if m := keyRe.FindStringSubmatch(raw); m != nil {
+			key := strings.ReplaceAll(m[1], " ", "")
+			path := key
+			if table != "" {
+				path = table + "." + key
+			}
+			rel := path
+			if arrayTable != "" {
+				rel = strings.TrimPrefix(strings.TrimPrefix(path, arrayTable), ".")
+			}
+			kl.entries = append(kl.entries, keyEntry{table: arrayTable, index: index, path: path, key: rel, line: line})
+			rest := raw[len(m[0]):]
+			for _, q := range []string{`"""`, `'''`} {
+				if strings.Count(rest, q)%2 == 1 {
+					inMulti = q
+				}
+			}
+			depth += bracketDelta(rest)
+		}
+	}
+	return kl
+}
+
+// bracketDelta counts [ minus ] outside strings and comments on one line.
+func bracketDelta(s string) int {
+	d := 0
+	var quote rune
+	escaped := false
+	for _, r := range s {
+		switch {
+		case quote != 0:
+			if escaped {
+				escaped = false
+			} else if r == '\\' && quote == '"' {
+				escaped = true
+			} else if r == quote {
+				quote = 0
+			}
+		case r == '"' || r == '\'':
+			quote = r
+		case r == '#':
+			return d
+		case r == '[':
+			d++
+		case r == ']':
+			d--
+		}
+	}
+	return d
+}
+
+// find returns the lines where a full dotted path is assigned or opened.
+func (kl keyLines) find(path string) []int {
+	var out []int
+	for _, e := range kl.entries {
+		if e.path == path {
+			out = append(out, e.line)
+		}
+	}
+	return out
+}
+
+// line returns the line of key inside element index of array table ("rule", 3, "news.any").
+// Key "" is the element's header. When the key is not written out (a default, or inline),
+// a parent key's line or the header's line is returned.
+func (kl keyLines) line(table string, index int, key string) int {
+	header := 1
+	best := 0
+	for _, e := range kl.entries {
+		if e.table != table || e.index != index {
+			continue
+		}
+		if e.key == "" {
+			header = e.line
+		}
+		if key != "" && e.key == key {
+			return e.line
+		}
+		if key != "" && best == 0 && e.key != "" && strings.HasPrefix(key, e.key+".") {
+			best = e.line
+		}
+	}
+	if best != 0 {
+		return best
+	}
+	return header
+}
+
+// reportUnknown turns every key the decoder did not use into an error on its line: a
+// misspelt key must never be silently ignored.
+func reportUnknown(name string, md toml.MetaData, lines keyLines, errs *Errors) {
+	seen := map[string]bool{}
+	for _, k := range md.Undecoded() {
+		path := k.String()
+		if seen[path] {
+			continue
+		}
+		seen[path] = true
+		// Report a misspelt table once, not again for each key inside it.
+		if parent := k[:len(k)-1]; len(parent) > 0 && seen[parent.String()] {
+			continue
+		}
+		found := lines.find(path)
+		if len(found) == 0 {
+			found = []int{1}
+		}
+		for _, ln := range found {
+			errs.add(name, ln, "unknown key %q; allowed here: %s", path, allowedKeys(path))
+		}
+	}
+}
