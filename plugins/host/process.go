@@ -1,0 +1,258 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/tact-hq/tact/plugins/sdk"
+)
+
+// proc is one account's plugin process, started on demand and restarted after a crash.
+type proc struct {
+	m    *Manager
+	acct Account
+	cmd  command
+	log  *slog.Logger
+
+	mu        sync.Mutex
+	client    *plugin.Client // nil when not running
+	net       *sdk.Client
+	gen       uint64 // counts starts, so a late failure report cannot kill a newer process
+	desc      sdk.Description
+	startedAt time.Time
+	crashes   int // consecutive crashes or failed starts
+	retryAt   time.Time
+	lastErr   error
+	stopped   bool
+}
+
+func newProc(m *Manager, a Account, cmd command) *proc {
+	return &proc{m: m, acct: a, cmd: cmd, log: m.log.With("account", a.Name, "plugin", cmd.plugin)}
+}
+
+// acquire returns the running process's client, starting it (Describe, Configure) if
+// needed. While a restart is backing off it fails at once, wrapping the last failure so
+// its kind (e.g. Auth from Configure) stays visible.
+func (p *proc) acquire(ctx context.Context) (*sdk.Client, uint64, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped {
+		return nil, 0, fmt.Errorf("account %q: its plugin was stopped (the manager closed or the account was removed)", p.acct.Name)
+	}
+	if p.client != nil {
+		if !p.client.Exited() {
+			return p.net, p.gen, nil
+		}
+		p.failedLocked(fmt.Errorf("account %q: plugin %s exited", p.acct.Name, p.cmd.plugin))
+	}
+	now := p.m.cfg.Now()
+	if now.Before(p.retryAt) {
+		return nil, 0, &restartError{account: p.acct.Name, plugin: p.cmd.plugin, at: p.retryAt, wait: p.retryAt.Sub(now), last: p.lastErr}
+	}
+	client, net, desc, err := p.m.launch(ctx, p.cmd, p.log)
+	if err == nil {
+		if cerr := net.Configure(ctx, p.acct.Settings); cerr != nil {
+			client.Kill()
+			err = fmt.Errorf("account %q: plugin %s refused its settings: %w", p.acct.Name, p.cmd.plugin, cerr)
+		}
+	} else {
+		err = fmt.Errorf("account %q: %w", p.acct.Name, err)
+	}
+	if err != nil {
+		p.failedLocked(err)
+		p.log.Error("plugin did not start", "error", err, "next_attempt_in", p.retryAt.Sub(now).String())
+		return nil, 0, err
+	}
+	p.client, p.net, p.desc = client, net, desc
+	p.gen++
+	p.startedAt = now
+	pid := 0
+	if rc := client.ReattachConfig(); rc != nil {
+		pid = rc.Pid
+	}
+	p.log.Info("plugin started", "version", desc.Version, "api_version", net.APIVersion(), "pid", pid)
+	return net, p.gen, nil
+}
+
+// failedLocked records a crash or a failed start, stops what is left of the process and
+// sets when the next start may happen: at once after the first failure, then after
+// BackoffMin, doubling up to BackoffMax.
+func (p *proc) failedLocked(err error) {
+	now := p.m.cfg.Now()
+	if p.client != nil {
+		if now.Sub(p.startedAt) > p.m.cfg.BackoffMax {
+			p.crashes = 0 // it ran long enough: this is a new incident, not a crash loop
+		}
+		p.client.Kill()
+		p.client, p.net = nil, nil
+	}
+	p.crashes++
+	p.retryAt = now.Add(p.m.backoff(p.crashes))
+	p.lastErr = err
+}
+
+func (m *Manager) backoff(failures int) time.Duration {
+	if failures <= 1 {
+		return 0
+	}
+	d := m.cfg.BackoffMin
+	for i := 2; i < failures && d < m.cfg.BackoffMax; i++ {
+		d *= 2
+	}
+	return min(d, m.cfg.BackoffMax)
+}
+
+// callFailed is told about a call that failed at the transport. If the connection is
+// gone (the process died) the process is stopped and the next use restarts it; a call
+// that only ran out of time leaves a live process alone.
+func (p *proc) callFailed(gen uint64, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.client == nil || gen != p.gen {
+		return // already handled, or a newer process is running
+	}
+	if p.client.Exited() || status.Code(err) == codes.Unavailable {
+		p.log.Warn("plugin process died during a call; it will be restarted on next use", "error", err)
+		p.failedLocked(fmt.Errorf("account %q: plugin %s died during a call: %w", p.acct.Name, p.cmd.plugin, err))
+	}
+}
+
+// pid is the running process's id, 0 if none.
+func (p *proc) pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.client == nil {
+		return 0
+	}
+	if rc := p.client.ReattachConfig(); rc != nil {
+		return rc.Pid
+	}
+	return 0
+}
+
+func (p *proc) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stopped = true
+	if p.client != nil {
+		p.client.Kill()
+		p.client, p.net = nil, nil
+	}
+}
+
+// restartError is returned while a crashed plugin waits for its next start.
+type restartError struct {
+	account, plugin string
+	at              time.Time
+	wait            time.Duration
+	last            error
+}
+
+func (e *restartError) Error() string {
+	return fmt.Sprintf("account %q: plugin %s is waiting %s before it is started again after: %v",
+		e.account, e.plugin, e.wait.Round(time.Millisecond), e.last)
+}
+
+func (e *restartError) Unwrap() error { return e.last }
+
+// otherVersions are protocol versions the client offers only so that a plugin speaking
+// one of them completes the handshake and we can name its version in the refusal.
+var otherVersions = []int{2, 3, 4, 5, 6, 7, 8, 9}
+
+// launch starts cmd, checks the handshake and asks the plugin to Describe itself.
+func (m *Manager) launch(ctx context.Context, cmd command, log *slog.Logger) (*plugin.Client, *sdk.Client, sdk.Description, error) {
+	versions := map[int]plugin.PluginSet{sdk.ProtocolVersion: {sdk.PluginKey: &sdk.GRPCPlugin{}}}
+	for _, v := range otherVersions {
+		versions[v] = plugin.PluginSet{sdk.PluginKey: &sdk.GRPCPlugin{}}
+	}
+	exe := exec.Command(cmd.path, cmd.args...)
+	exe.Env = pluginEnv()
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake(),
+		VersionedPlugins: versions,
+		Cmd:              exe,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		Managed:          true,
+		SkipHostEnv:      true,
+		StartTimeout:     m.cfg.StartTimeout,
+		Logger:           newHCLog(log, filepath.Base(cmd.path)),
+		SyncStdout:       &lineLogger{l: log, stream: "stdout"},
+		SyncStderr:       &lineLogger{l: log, stream: "stderr"},
+	})
+	rpc, err := client.Client()
+	if err != nil {
+		client.Kill()
+		return nil, nil, sdk.Description{}, startError(cmd, err)
+	}
+	if v := client.NegotiatedVersion(); v != sdk.ProtocolVersion {
+		client.Kill()
+		return nil, nil, sdk.Description{}, &sdk.Error{Kind: sdk.Auth, Message: fmt.Sprintf(
+			"plugin %s (%s) speaks tact plugin protocol version %d, but this daemon expects version %d: "+
+				"install a build of the plugin made with a plugins/sdk of protocol version %d",
+			cmd.plugin, cmd, v, sdk.ProtocolVersion, sdk.ProtocolVersion)}
+	}
+	raw, err := rpc.Dispense(sdk.PluginKey)
+	if err != nil {
+		client.Kill()
+		return nil, nil, sdk.Description{}, fmt.Errorf("plugin %s (%s): %w", cmd.plugin, cmd, err)
+	}
+	net, ok := raw.(*sdk.Client)
+	if !ok {
+		client.Kill()
+		return nil, nil, sdk.Description{}, fmt.Errorf("plugin %s (%s): unexpected client type %T", cmd.plugin, cmd, raw)
+	}
+	desc, err := net.Describe(ctx)
+	if err != nil {
+		client.Kill()
+		return nil, nil, sdk.Description{}, fmt.Errorf("plugin %s (%s): Describe failed: %w", cmd.plugin, cmd, err)
+	}
+	if net.APIVersion() > sdk.APIVersion {
+		log.Debug("plugin speaks a newer minor API version than the daemon; newer features stay unused",
+			"plugin_api_version", net.APIVersion(), "daemon_api_version", sdk.APIVersion)
+	}
+	return client, net, desc, nil
+}
+
+// startError explains a process that did not complete the handshake. A plugin that is
+// not a tact plugin (or is broken) needs a person, so it is typed Auth: the account's
+// posts are held rather than failed. A start that only timed out may work next time.
+func startError(cmd command, err error) error {
+	msg := fmt.Sprintf("plugin %s (%s) did not complete the tact plugin handshake "+
+		"(expected protocol version %d, cookie %s): %v", cmd.plugin, cmd, sdk.ProtocolVersion, sdk.MagicCookieKey, err)
+	if strings.Contains(err.Error(), "timeout while waiting for plugin to start") {
+		return errors.New(msg)
+	}
+	return &sdk.Error{Kind: sdk.Auth, Message: msg + "; is it a tact plugin built with plugins/sdk?"}
+}
+
+// passEnv is the part of the daemon's environment a plugin gets. The rest (which may hold
+// other accounts' secrets, resolved from env: settings) is withheld.
+var passEnv = []string{
+	"PATH", "HOME", "TMPDIR", "TZ", "LANG", "LC_ALL",
+	"SSL_CERT_FILE", "SSL_CERT_DIR",
+	"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+	"GOCOVERDIR",
+}
+
+func pluginEnv() []string {
+	var env []string
+	for _, k := range passEnv {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
