@@ -271,3 +271,10 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+// printJSONValue prints v as indented JSON (for answers tactctl assembles from pages).
+func (a *App) printJSONValue(v any) error {
+	enc := json.NewEncoder(a.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

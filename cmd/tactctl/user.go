@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+
+	"github.com/tact-hq/tact/daemon/api"
+	"github.com/tact-hq/tact/daemon/queue"
+)
+
+func init() {
+	register("user", "add, list and delete API users (admin)", userCmd)
+}
+
+const userUsage = `user add NAME --role viewer|marketer|admin
+       tactctl user list
+       tactctl user delete NAME`
+
+func userCmd(ctx context.Context, a *App, args []string) error {
+	if len(args) == 0 {
+		return usageError(a.flags("user", userUsage), "missing subcommand")
+	}
+	switch args[0] {
+	case "add", "create":
+		return userAdd(ctx, a, args[1:])
+	case "list", "ls":
+		return userList(ctx, a, args[1:])
+	case "delete", "rm":
+		return userDelete(ctx, a, args[1:])
+	}
+	return usageError(a.flags("user", userUsage), "unknown subcommand %q", args[0])
+}
+
+func userAdd(ctx context.Context, a *App, args []string) error {
+	fs := a.flags("user add", "user add NAME --role viewer|marketer|admin")
+	role := fs.String("role", "", "viewer (read), marketer (posts, approvals, pause/resume) or admin (everything) (required)")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usageError(fs, "give one user NAME")
+	}
+	if !queue.Role(*role).Valid() {
+		return usageError(fs, "--role must be viewer, marketer or admin (got %q)", *role)
+	}
+	raw, err := a.send(ctx, "POST", "/api/v1/users", api.UserInput{Name: rest[0], Role: queue.Role(*role)})
+	if err != nil {
+		return err
+	}
+	if a.JSON {
+		return a.printJSON(raw)
+	}
+	var uc api.UserCreated
+	if err := decode(raw, &uc); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.Stdout, "created %s (%s). Its token, shown this once:\n\n  %s\n\n", uc.User.Name, uc.User.Role, uc.Token)
+	fmt.Fprintln(a.Stdout, "Give it to them to use as TACT_TOKEN; only its hash is stored, so it cannot be shown again.")
+	return nil
+}
+
+func userList(ctx context.Context, a *App, args []string) error {
+	fs := a.flags("user list", "user list")
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usageError(fs, "unexpected arguments %q", rest)
+	}
+	raw, err := a.get(ctx, "/api/v1/users")
+	if err != nil {
+		return err
+	}
+	if a.JSON {
+		return a.printJSON(raw)
+	}
+	var l api.List[*queue.User]
+	if err := decode(raw, &l); err != nil {
+		return err
+	}
+	t := newTable(a.Stdout, "ID", "NAME", "ROLE", "CREATED")
+	for _, u := range l.Items {
+		t.row(strconv.FormatInt(u.ID, 10), u.Name, string(u.Role), when(u.CreatedAt, ""))
+	}
+	return t.flush()
+}
+
+func userDelete(ctx context.Context, a *App, args []string) error {
+	fs := a.flags("user delete", "user delete NAME")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usageError(fs, "give one user NAME")
+	}
+	if _, err := a.send(ctx, "DELETE", "/api/v1/users/"+url.PathEscape(rest[0]), nil); err != nil {
+		return err
+	}
+	if a.JSON {
+		return a.printJSONValue(map[string]string{"deleted": rest[0]})
+	}
+	fmt.Fprintf(a.Stdout, "deleted %s; its token no longer works\n", rest[0])
+	return nil
+}
