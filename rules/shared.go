@@ -116,9 +116,11 @@ func sharedNames(post []token, topics [][]token, news [][]token) []string {
 	for i, t := range post {
 		check(t, strong[i])
 	}
+	// Campaign topics are labels an admin chose ("hotel deals (New Orleans)"), often
+	// lower-cased by the time they reach us: their words count as written names.
 	for _, tt := range topics {
 		for _, t := range tt {
-			check(t, false)
+			check(t, true)
 		}
 	}
 	out := make([]string, 0, len(found))

@@ -95,7 +95,9 @@ func tokenize(text string) []token {
 		case isEmoji(r):
 			toks = append(toks, token{Word: string(r), Lower: string(r)})
 			hashtag = false
-		case r == '.' || r == '!' || r == '?' || r == ':' || r == ';' || r == '…' || r == '•' || r == '|' || r == '\n':
+		case r == '.' || r == '!' || r == '?' || r == ';' || r == '…' || r == '•' || r == '|' || r == '\n':
+			// Not ':' — in headlines what follows a colon is as often a name as not
+			// ("Séisme en Italie : Amatrice rasée").
 			initial = true
 			hashtag = false
 		case unicode.IsSpace(r):
