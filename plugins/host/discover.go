@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/tact-hq/tact/plugins/sdk"
 )
 
 // BinaryPrefix starts the name of every external plugin binary: tact-plugin-<name>.
@@ -103,15 +105,13 @@ func (m *Manager) describe(ctx context.Context, c command) PluginInfo {
 	if ok {
 		return cached
 	}
-	ctx, cancel := m.withDeadline(ctx)
-	defer cancel()
-	client, net, desc, err := m.launch(ctx, c, m.log.With("plugin", c.plugin))
+	pr, err := m.probe(ctx, c)
 	if err != nil {
 		info.Error = err.Error()
 		return info // not cached: the admin may be fixing it right now
 	}
-	client.Kill()
-	info.Version, info.APIVersion = desc.Version, net.APIVersion()
+	desc := pr.Description
+	info.Version, info.APIVersion = desc.Version, pr.APIVersion
 	info.MaxLength, info.Counting, info.Features = desc.MaxLength, string(desc.Counting), desc.Capabilities
 	if desc.Name != "" && desc.Name != c.plugin {
 		info.Error = fmt.Sprintf("binary is named %s but the plugin calls itself %q", c.plugin, desc.Name)
@@ -120,4 +120,28 @@ func (m *Manager) describe(ctx context.Context, c command) PluginInfo {
 	m.infos[key] = info
 	m.mu.Unlock()
 	return info
+}
+
+// Probe is what a plugin binary says about itself.
+type Probe struct {
+	Description sdk.Description
+	APIVersion  int // the plugin's minor API version
+}
+
+// Probe starts the plugin binary at path, completes the handshake, asks it to Describe
+// itself and stops it. It does not Configure it. The conformance kit and `tactctl plugin
+// check` use it to test the handshake on its own.
+func (m *Manager) Probe(ctx context.Context, path string) (Probe, error) {
+	return m.probe(ctx, command{plugin: strings.TrimPrefix(filepath.Base(path), BinaryPrefix), path: path})
+}
+
+func (m *Manager) probe(ctx context.Context, c command) (Probe, error) {
+	ctx, cancel := m.withDeadline(ctx)
+	defer cancel()
+	client, net, desc, err := m.launch(ctx, c, m.log.With("plugin", c.plugin))
+	if err != nil {
+		return Probe{}, err
+	}
+	client.Kill()
+	return Probe{Description: desc, APIVersion: net.APIVersion()}, nil
 }
