@@ -74,4 +74,3 @@ func TestNetworkDownIsRetryable(t *testing.T) {
 		t.Fatalf("Publish with the network down = %v, want retryable", err)
 	}
 }
-
