@@ -236,3 +236,22 @@ func (s *server) location(c *queue.Campaign) *time.Location {
 	}
 	return s.loc
 }
+
+// Route describes one API route: its method and pattern, the least role it needs, and
+// what it does.
+type Route struct {
+	Method  string
+	Path    string
+	Role    queue.Role
+	Summary string
+}
+
+// Routes lists every route New serves (for access tests, docs and the web UI).
+func Routes() []Route {
+	s := &server{}
+	var out []Route
+	for _, rt := range s.table() {
+		out = append(out, Route{Method: rt.method, Path: rt.path, Role: rt.role, Summary: rt.summary})
+	}
+	return out
+}

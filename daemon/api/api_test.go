@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"bytes"
@@ -6,36 +6,28 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/tact-hq/tact/daemon/api"
+	"github.com/tact-hq/tact/daemon/clock"
 	"github.com/tact-hq/tact/daemon/queue"
+	"github.com/tact-hq/tact/daemon/watch"
 	"github.com/tact-hq/tact/daemon/sqlite"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
-// testClock is a settable clock shared by the store and the API.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
 // accountList is the configured accounts, as the daemon would list them from tact.toml.
-type accountList []AccountInfo
+type accountList []api.AccountInfo
 
-func (l accountList) Accounts(context.Context) ([]AccountInfo, error) { return l, nil }
+func (l accountList) Accounts(context.Context) ([]api.AccountInfo, error) { return l, nil }
 
 // lengthValidator stands in for the plugins' Validate: it counts runes against a limit,
 // which is what the outbox plugin does.
@@ -60,17 +52,17 @@ type env struct {
 	t      *testing.T
 	store  *sqlite.DB
 	srv    *httptest.Server
-	clock  *testClock
+	clock  *clock.Fake
 	kicks  *kickCounter
 	tokens map[queue.Role]string
-	routes []route
+	routes []api.Route
 }
 
 var t0 = time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
 
-func newEnv(t *testing.T, mod ...func(*Options)) *env {
+func newEnv(t *testing.T, mod ...func(*api.Options, *clock.Fake)) *env {
 	t.Helper()
-	clock := &testClock{now: t0}
+	clock := clock.NewFake(t0)
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tact.db"), sqlite.WithClock(clock.Now))
 	if err != nil {
@@ -78,7 +70,7 @@ func newEnv(t *testing.T, mod ...func(*Options)) *env {
 	}
 	t.Cleanup(func() { db.Close() })
 	e := &env{t: t, store: db, clock: clock, kicks: &kickCounter{}, tokens: map[queue.Role]string{}}
-	opt := Options{
+	opt := api.Options{
 		Store:     db,
 		Validator: lengthValidator{max: 50},
 		Accounts: accountList{
@@ -90,10 +82,10 @@ func newEnv(t *testing.T, mod ...func(*Options)) *env {
 		Version: "test",
 	}
 	for _, m := range mod {
-		m(&opt)
+		m(&opt, clock)
 	}
-	e.routes = newServer(opt).routes
-	e.srv = httptest.NewServer(New(opt))
+	e.routes = api.Routes()
+	e.srv = httptest.NewServer(api.New(opt))
 	t.Cleanup(e.srv.Close)
 	for _, role := range []queue.Role{queue.RoleViewer, queue.RoleMarketer, queue.RoleAdmin} {
 		tok := queue.NewToken()
@@ -186,28 +178,28 @@ func TestEveryRouteNeedsAToken(t *testing.T) {
 	fill := strings.NewReplacer("{campaign}", "spring", "{id}", "1", "{name}", "nobody")
 	rank := map[queue.Role]int{queue.RoleViewer: 1, queue.RoleMarketer: 2, queue.RoleAdmin: 3}
 	for _, rt := range e.routes {
-		t.Run(rt.method+" "+rt.path, func(t *testing.T) {
-			if !rt.role.Valid() {
-				t.Fatalf("route has no valid role (%q): every route must say who may call it", rt.role)
+		t.Run(rt.Method+" "+rt.Path, func(t *testing.T) {
+			if !rt.Role.Valid() {
+				t.Fatalf("route has no valid role (%q): every route must say who may call it", rt.Role)
 			}
-			if rt.method != "GET" && rt.role == queue.RoleViewer {
-				t.Fatalf("viewers may only read, but %s is open to them", rt.method)
+			if rt.Method != "GET" && rt.Role == queue.RoleViewer {
+				t.Fatalf("viewers may only read, but %s is open to them", rt.Method)
 			}
-			path := fill.Replace(rt.path)
-			if r := e.do("", rt.method, path, nil); r.status != 401 || r.str("error") == "" {
+			path := fill.Replace(rt.Path)
+			if r := e.do("", rt.Method, path, nil); r.status != 401 || r.str("error") == "" {
 				t.Errorf("no token: status %d, want 401 with an error: %s", r.status, r.raw)
 			}
-			r := e.do("", rt.method, path, nil, "Authorization", "Bearer tact_not-a-real-token")
+			r := e.do("", rt.Method, path, nil, "Authorization", "Bearer tact_not-a-real-token")
 			if r.status != 401 {
 				t.Errorf("wrong token: status %d, want 401: %s", r.status, r.raw)
 			}
 			for role, n := range rank {
-				r := e.do(role, rt.method, path, nil)
-				if n < rank[rt.role] && r.status != 403 {
-					t.Errorf("role %s on a %s route: status %d, want 403: %s", role, rt.role, r.status, r.raw)
+				r := e.do(role, rt.Method, path, nil)
+				if n < rank[rt.Role] && r.status != 403 {
+					t.Errorf("role %s on a %s route: status %d, want 403: %s", role, rt.Role, r.status, r.raw)
 				}
-				if n >= rank[rt.role] && (r.status == 401 || r.status == 403) {
-					t.Errorf("role %s on a %s route: refused with %d: %s", role, rt.role, r.status, r.raw)
+				if n >= rank[rt.Role] && (r.status == 401 || r.status == 403) {
+					t.Errorf("role %s on a %s route: refused with %d: %s", role, rt.Role, r.status, r.raw)
 				}
 			}
 		})
@@ -238,17 +230,17 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		t.Errorf("the document has %d operations, the server %d routes", ops, len(e.routes))
 	}
 	for _, rt := range e.routes {
-		op := doc.Paths[rt.path][strings.ToLower(rt.method)]
+		op := doc.Paths[rt.Path][strings.ToLower(rt.Method)]
 		if op == nil {
-			t.Errorf("%s %s is not described", rt.method, rt.path)
+			t.Errorf("%s %s is not described", rt.Method, rt.Path)
 			continue
 		}
-		if op["summary"] == "" || op["x-tact-role"] != string(rt.role) {
-			t.Errorf("%s %s: summary %q, role %v", rt.method, rt.path, op["summary"], op["x-tact-role"])
+		if op["summary"] == "" || op["x-tact-role"] != string(rt.Role) {
+			t.Errorf("%s %s: summary %q, role %v", rt.Method, rt.Path, op["summary"], op["x-tact-role"])
 		}
-		for _, m := range pathParam.FindAllStringSubmatch(rt.path, -1) {
+		for _, m := range pathParam.FindAllStringSubmatch(rt.Path, -1) {
 			if !strings.Contains(fmt.Sprint(op["parameters"]), "name:"+m[1]) {
-				t.Errorf("%s %s: path parameter %s not described", rt.method, rt.path, m[1])
+				t.Errorf("%s %s: path parameter %s not described", rt.Method, rt.Path, m[1])
 			}
 		}
 	}
@@ -263,6 +255,8 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		t.Errorf("PostInput schema lacks its fields: %v", p)
 	}
 }
+
+var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 
 func findRefs(raw []byte) []string {
 	var out []string
@@ -370,7 +364,7 @@ func TestStaleVersionIsAConflictWithTheCurrentPost(t *testing.T) {
 }
 
 func TestBadInputChangesNothing(t *testing.T) {
-	e := newEnv(t, func(o *Options) { o.MaxBody = 4 << 10 })
+	e := newEnv(t, func(o *api.Options, _ *clock.Fake) { o.MaxBody = 4 << 10 })
 	e.campaign("spring", nil)
 	cases := []struct {
 		name, body string
@@ -570,42 +564,40 @@ func TestCampaignPauseResume(t *testing.T) {
 	}
 }
 
-// pushWatch is a minimal Watch for the context route: it stores the item and opens an
-// incident for rule "air-crash" when the title mentions a crash.
-type pushWatch struct{ store queue.Store }
-
-func (w pushWatch) Push(ctx context.Context, it *queue.ContextItem) (*queue.ContextItem, []*queue.Incident, error) {
-	added, err := w.store.AddContext(ctx, []*queue.ContextItem{it})
-	if err != nil || len(added) == 0 || !strings.Contains(strings.ToLower(it.Title), "crash") {
-		return it, nil, err
+// withWatcher wires the real watcher and the shipped default rules.
+func withWatcher(t *testing.T) func(*api.Options, *clock.Fake) {
+	return func(o *api.Options, clk *clock.Fake) {
+		ctx := context.Background()
+		quiet := slog.New(slog.DiscardHandler)
+		rs, err := watch.NewRules(ctx, []string{filepath.Join("..", "..", "rules", "default", "*.toml")}, watch.RulesOptions{Store: o.Store, Now: o.Now, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := watch.New(watch.Options{Store: o.Store, Rules: rs, Logger: quiet, Clock: clk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Rules, o.Watch, o.Warnings = rs, w, w
 	}
-	in, _, err := w.store.RecordIncident(ctx, &queue.Incident{RuleID: "air-crash", Action: "pause", Resume: "manual",
-		OpenedBy: queue.Actor{Kind: queue.ActorRule, Name: "air-crash"}, OpenedAt: it.SeenAt, LastItemAt: it.SeenAt,
-		ClosesAt: it.SeenAt.Add(6 * time.Hour), Evidence: []queue.Evidence{{ItemID: added[0].ID, Source: it.Source, Title: it.Title}}})
-	return added[0], []*queue.Incident{in}, err
-}
-
-func (w pushWatch) Declare(context.Context, queue.Actor, string, string) (*queue.Incident, error) {
-	return nil, queue.Errorf(queue.NotFound, "rule", "no such rule")
-}
-
-func (w pushWatch) Resolve(ctx context.Context, by queue.Actor, id int64, note string) (*queue.Incident, error) {
-	return w.store.ResolveIncident(ctx, by, id, note)
 }
 
 func TestContextPush(t *testing.T) {
-	e := newEnv(t, func(o *Options) { o.Watch = pushWatch{store: o.Store} })
+	e := newEnv(t, withWatcher(t))
+	e.campaign("spring", nil)
 	r := e.must(400, e.do(queue.RoleMarketer, "POST", "/api/v1/context", map[string]any{"summary": "no title"}))
 	if r.str("field") != "title" {
 		t.Errorf("missing title: %s", r.raw)
 	}
 	e.must(400, e.do(queue.RoleMarketer, "POST", "/api/v1/context", map[string]any{"title": "x", "published_at": "yesterday"}))
 	r = e.must(201, e.do(queue.RoleMarketer, "POST", "/api/v1/context", map[string]any{
-		"source": "wire", "title": "Plane crash at Lyon", "url": "https://news.example/1", "published_at": "2026-05-01T07:55:00Z"}))
+		"source": "wire", "title": "Plane crash near Lyon: airliner with 150 aboard", "url": "https://news.example/1", "published_at": "2026-05-01T07:55:00Z"}))
 	item, _ := r.body["item"].(map[string]any)
 	incs, _ := r.body["incidents"].([]any)
-	if item == nil || item["title"] != "Plane crash at Lyon" || item["id"].(float64) < 1 || len(incs) != 1 {
+	if item == nil || item["title"] != "Plane crash near Lyon: airliner with 150 aboard" || item["id"].(float64) < 1 || len(incs) != 1 {
 		t.Fatalf("push answer: %s", r.raw)
+	}
+	if c := e.must(200, e.do(queue.RoleViewer, "GET", "/api/v1/campaigns/spring", nil)); c.str("state") != "paused" {
+		t.Errorf("the crash did not pause the travel campaign: %s", c.raw)
 	}
 	r = e.must(201, e.do(queue.RoleMarketer, "POST", "/api/v1/context", map[string]any{"title": "Sunny weekend"}))
 	if string(mustJSON(r.body["incidents"])) != "[]" || r.body["item"].(map[string]any)["source"] != "api" {
@@ -649,7 +641,7 @@ func TestUsers(t *testing.T) {
 }
 
 func TestMissingServicesAnswer503(t *testing.T) {
-	e := newEnv(t, func(o *Options) { o.Rules, o.Watch = nil, nil })
+	e := newEnv(t, func(o *api.Options, _ *clock.Fake) { o.Rules, o.Watch = nil, nil })
 	for _, p := range []string{"/api/v1/rules"} {
 		r := e.must(503, e.do(queue.RoleViewer, "GET", p, nil))
 		if !strings.Contains(r.str("error"), "rules engine") {
@@ -661,7 +653,7 @@ func TestMissingServicesAnswer503(t *testing.T) {
 
 func TestSessionHook(t *testing.T) {
 	web := &queue.User{Name: "web-ana", Role: queue.RoleMarketer}
-	e := newEnv(t, func(o *Options) {
+	e := newEnv(t, func(o *api.Options, _ *clock.Fake) {
 		o.SessionUser = func(r *http.Request) (*queue.User, bool) {
 			c, err := r.Cookie("session")
 			return web, err == nil && c.Value == "ok"
@@ -670,4 +662,43 @@ func TestSessionHook(t *testing.T) {
 	e.must(200, e.do("", "GET", "/api/v1/status", nil, "Cookie", "session=ok"))
 	e.must(401, e.do("", "GET", "/api/v1/status", nil, "Cookie", "session=bad"))
 	e.must(403, e.do("", "GET", "/api/v1/users", nil, "Cookie", "session=ok"))
+}
+
+func TestRules(t *testing.T) {
+	e := newEnv(t, withWatcher(t))
+	st := e.must(200, e.do(queue.RoleViewer, "GET", "/api/v1/rules", nil))
+	if n := len(st.body["rules"].([]any)); n < 5 {
+		t.Fatalf("%d rules in force: %s", n, st.raw[:200])
+	}
+	e.must(403, e.do(queue.RoleMarketer, "POST", "/api/v1/rules/reload", nil))
+	e.must(200, e.do(queue.RoleAdmin, "POST", "/api/v1/rules/reload", nil))
+	au := e.must(200, e.do(queue.RoleAdmin, "GET", "/api/v1/audit", nil))
+	if !strings.Contains(string(au.raw), `"name": "admin-user"`) || !strings.Contains(string(au.raw), "rules.reload") {
+		t.Errorf("the reload is not audited with who asked: %s", au.raw)
+	}
+	// Preview: a campaign about air travel, a crash in the news, a rule that pauses it.
+	// (The campaign is created after the news: the default air rule would have paused it.)
+	e.must(201, e.do(queue.RoleMarketer, "POST", "/api/v1/context", map[string]any{"title": "Airliner crash near Lyon, 150 aboard"}))
+	e.campaign("flights", map[string]any{"topics": []string{"air-travel"}})
+	e.post("flights", "Cheap flights to Lyon", "+3h")
+	rule := `[[rule]]
+id = "air-test"
+description = "test"
+action = "pause"
+window = "24h"
+resume = "manual"
+[rule.news]
+any = ["crash"]
+min_sources = 1
+[rule.posts]
+topics = ["air-travel"]
+`
+	pv := e.must(200, e.do(queue.RoleAdmin, "POST", "/api/v1/rules/preview", map[string]any{"files": map[string]string{"air.toml": rule}}))
+	if !strings.Contains(string(pv.raw), `"flights"`) {
+		t.Errorf("preview does not pause the air campaign: %s", pv.raw)
+	}
+	bad := e.must(400, e.do(queue.RoleAdmin, "POST", "/api/v1/rules/preview", map[string]any{"files": map[string]string{"bad.toml": "[[rule]]\nid = \n"}}))
+	if !strings.Contains(bad.str("error"), "bad.toml") {
+		t.Errorf("preview of a broken file: %s", bad.raw)
+	}
 }

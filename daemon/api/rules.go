@@ -21,7 +21,8 @@ func (s *server) rulesStatus(w http.ResponseWriter, r *http.Request, u *queue.Us
 	return nil
 }
 
-// rulesReload reloads the rule files. A failed reload is the admin's input at fault (the
+// rulesReload reloads the rule files and audits who asked (the rules manager audits the
+// reload itself, as the system). A failed reload is the admin's input at fault (the
 // message names file and line), so its text is shown, as a 400; the old rules stay.
 func (s *server) rulesReload(w http.ResponseWriter, r *http.Request, u *queue.User) error {
 	if s.opt.Rules == nil {
@@ -32,9 +33,9 @@ func (s *server) rulesReload(w http.ResponseWriter, r *http.Request, u *queue.Us
 		return err
 	}
 	err := s.opt.Rules.Reload(r.Context())
-	entry := queue.AuditEntry{At: s.now().UTC(), Actor: actor(u), Action: "rules.reload", Object: "rules", Detail: "ok"}
+	entry := queue.AuditEntry{At: s.now().UTC(), Actor: actor(u), Action: "rules.reload", Object: "rules", Detail: "requested through the API: ok"}
 	if err != nil {
-		entry.Detail = "failed: " + err.Error()
+		entry.Detail = "requested through the API: failed: " + err.Error()
 	}
 	if aerr := s.opt.Store.Audit(r.Context(), entry); aerr != nil {
 		return aerr
