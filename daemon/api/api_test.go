@@ -19,8 +19,8 @@ import (
 	"github.com/tact-hq/tact/daemon/api"
 	"github.com/tact-hq/tact/daemon/clock"
 	"github.com/tact-hq/tact/daemon/queue"
-	"github.com/tact-hq/tact/daemon/watch"
 	"github.com/tact-hq/tact/daemon/sqlite"
+	"github.com/tact-hq/tact/daemon/watch"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
