@@ -15,9 +15,9 @@ import (
 
 // Error is one problem in a rule or test file.
 type Error struct {
-	File string
-	Line int // 0 when the problem is not on one line (a glob matching nothing)
-	Msg  string
+	File string `json:"file"`
+	Line int    `json:"line"` // 0 when the problem is not on one line (a glob matching nothing)
+	Msg  string `json:"message"`
 }
 
 func (e Error) String() string {
@@ -287,6 +287,11 @@ func parseFile(name string, data []byte, errs *Errors) []*Rule {
 			}
 		}
 		if ok {
+			for _, c := range selfCancelling(r) {
+				bad(c.field, "%s phrase %q stems like %q and would cancel it everywhere; write the longer phrase it should exclude", c.field, c.not, c.term)
+			}
+		}
+		if ok {
 			out = append(out, r)
 		}
 	}
@@ -509,4 +514,46 @@ func reportUnknown(name string, md toml.MetaData, lines keyLines, errs *Errors) 
 			errs.add(name, ln, "unknown key %q; allowed here: %s", path, allowedKeys(path))
 		}
 	}
+}
+
+type cancel struct{ field, not, term string }
+
+// selfCancelling finds `not` phrases that stem exactly like a phrase they should only
+// qualify ("training" stems like "train"): such a rule could never match that phrase.
+func selfCancelling(r *Rule) []cancel {
+	var out []cancel
+	check := func(field string, nots []string, terms ...[]string) {
+		for _, n := range nots {
+			nt := tokenize(n)
+			found := false
+			for _, list := range terms {
+				if found {
+					break
+				}
+				for _, t := range list {
+					tt := tokenize(t)
+					if found || len(tt) != len(nt) {
+						continue
+					}
+					for l := lang(0); l < numLangs; l++ {
+						same := true
+						for i := range tt {
+							if stemToken(l, tt[i].Lower) != stemToken(l, nt[i].Lower) {
+								same = false
+								break
+							}
+						}
+						if same {
+							out = append(out, cancel{field, n, t})
+							found = true
+							break
+						}
+					}
+				}
+			}
+		}
+	}
+	check("news.not", r.News.Not, r.News.Any, r.News.All, r.News.With)
+	check("posts.not", r.Posts.Not, r.Posts.Any)
+	return out
 }
