@@ -315,15 +315,35 @@ func decodeCursor(s string) (due, id int64, err error) {
 
 // Posts lists posts soonest due first, a page at a time.
 func (db *DB) Posts(ctx context.Context, f queue.PostFilter) (ps []*queue.Post, next string, err error) {
-	limit := f.Limit
+	q, args, limit, err := postsQuery(f)
+	if err != nil {
+		return nil, "", err
+	}
+	err = db.view(ctx, func(tx *tx) error {
+		ps, err = tx.posts(q, args...)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	if len(ps) > limit {
+		ps = ps[:limit]
+		next = encodeCursor(ps[limit-1])
+	}
+	return ps, next, nil
+}
+
+// postsQuery builds the listing query for f; it reads one row more than the page so that
+// Posts knows whether there is a next page.
+func postsQuery(f queue.PostFilter) (q string, args []any, limit int, err error) {
+	limit = f.Limit
 	switch {
 	case limit <= 0:
 		limit = 100
 	case limit > 1000:
 		limit = 1000
 	}
-	q := `SELECT ` + postColumns + postFrom + ` WHERE 1 = 1`
-	var args []any
+	q = `SELECT ` + postColumns + postFrom + ` WHERE 1 = 1`
 	if f.CampaignID != 0 {
 		q += ` AND p.campaign_id = ?`
 		args = append(args, f.CampaignID)
@@ -331,7 +351,7 @@ func (db *DB) Posts(ctx context.Context, f queue.PostFilter) (ps []*queue.Post, 
 	if len(f.States) > 0 {
 		for _, s := range f.States {
 			if !s.Valid() {
-				return nil, "", queue.Errorf(queue.Invalid, "state", "unknown post state %q", s)
+				return "", nil, 0, queue.Errorf(queue.Invalid, "state", "unknown post state %q", s)
 			}
 		}
 		q += ` AND p.state IN (` + placeholders(len(f.States)) + `)`
@@ -352,25 +372,14 @@ func (db *DB) Posts(ctx context.Context, f queue.PostFilter) (ps []*queue.Post, 
 	if f.Cursor != "" {
 		due, id, err := decodeCursor(f.Cursor)
 		if err != nil {
-			return nil, "", err
+			return "", nil, 0, err
 		}
 		q += ` AND (p.due_at, p.id) > (?, ?)`
 		args = append(args, due, id)
 	}
 	q += ` ORDER BY p.due_at, p.id LIMIT ?`
 	args = append(args, limit+1)
-	err = db.view(ctx, func(tx *tx) error {
-		ps, err = tx.posts(q, args...)
-		return err
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	if len(ps) > limit {
-		ps = ps[:limit]
-		next = encodeCursor(ps[limit-1])
-	}
-	return ps, next, nil
+	return q, args, limit, nil
 }
 
 // move makes the compare-and-set transition of p by ev: the state machine decides, the
@@ -691,6 +700,11 @@ func (db *DB) CountPosts(ctx context.Context) (map[queue.PostState]int, error) {
 	return counts, err
 }
 
+// qScanOpen walks posts in id order. The unary + keeps SQLite from using the state index,
+// which would sort every open post for each batch; the primary key range is one pass.
+const qScanOpen = `SELECT ` + postColumns + postFrom + ` WHERE p.id > ? AND +p.state IN ('pending', 'approved', 'held')
+	ORDER BY p.id LIMIT ?`
+
 // scanBatch is how many open posts ScanOpenPosts holds in memory at once.
 const scanBatch = 500
 
@@ -704,8 +718,7 @@ func (db *DB) ScanOpenPosts(ctx context.Context, fn func(*queue.Campaign, *queue
 		var batch []*queue.Post
 		err := db.view(ctx, func(tx *tx) error {
 			var err error
-			batch, err = tx.posts(`SELECT `+postColumns+postFrom+` WHERE p.id > ? AND p.state IN ('pending', 'approved', 'held')
-				ORDER BY p.id LIMIT ?`, after, scanBatch)
+			batch, err = tx.posts(qScanOpen, after, scanBatch)
 			if err != nil {
 				return err
 			}

@@ -102,12 +102,11 @@ func (db *DB) ClaimDue(ctx context.Context, r queue.ClaimRequest) (claims []*que
 			skip      = map[int64]bool{} // posts settled in this call (missed, held, gated)
 			blocked   = map[string]bool{}
 			lastStart = map[string]time.Time{}
-			afterDue  = int64(-1 << 63)
-			afterID   int64
+			after     = candidate{due: -1 << 63}
 			publisher = queue.System("publisher")
 		)
 		for len(claims) < limit {
-			cands, err := tx.claimCandidates(now, afterDue, afterID)
+			cands, err := tx.claimCandidates(now, after)
 			if err != nil {
 				return err
 			}
@@ -115,7 +114,7 @@ func (db *DB) ClaimDue(ctx context.Context, r queue.ClaimRequest) (claims []*que
 				return nil
 			}
 			for _, cd := range cands {
-				afterDue, afterID = cd.due, cd.deliveryID
+				after = cd
 				if len(claims) >= limit {
 					return nil
 				}
@@ -205,16 +204,19 @@ type candidate struct {
 	due                int64
 }
 
-// claimCandidates returns waiting deliveries of due, approved (or partly published) posts in
-// active campaigns, after the keyset position (due, delivery id).
-func (tx *tx) claimCandidates(now time.Time, afterDue, afterID int64) ([]candidate, error) {
-	rows, err := tx.query(`SELECT d.id, d.post_id, d.account, p.due_at
-		FROM posts p
-		JOIN campaigns c ON c.id = p.campaign_id
-		JOIN deliveries d ON d.post_id = p.id
-		WHERE p.state IN ('approved', 'publishing') AND p.due_at <= ? AND c.state = 'active'
-		  AND d.state = 'waiting' AND d.next_attempt_at <= ? AND (p.due_at, d.id) > (?, ?)
-		ORDER BY p.due_at, d.id LIMIT ?`, unixNano(now), unixNano(now), afterDue, afterID, claimPage)
+// qClaimCandidates selects waiting deliveries of due, approved (or partly published) posts
+// in active campaigns, after a keyset position (due, post id, delivery id). The partial
+// index keeps it proportional to the posts that are due, not to the whole queue.
+const qClaimCandidates = `SELECT d.id, d.post_id, d.account, p.due_at
+	FROM posts p INDEXED BY posts_claimable
+	JOIN campaigns c ON c.id = p.campaign_id
+	JOIN deliveries d ON d.post_id = p.id
+	WHERE p.state IN ('approved', 'publishing') AND p.due_at <= ? AND c.state = 'active'
+	  AND d.state = 'waiting' AND d.next_attempt_at <= ? AND (p.due_at, p.id, d.id) > (?, ?, ?)
+	ORDER BY p.due_at, p.id, d.id LIMIT ?`
+
+func (tx *tx) claimCandidates(now time.Time, after candidate) ([]candidate, error) {
+	rows, err := tx.query(qClaimCandidates, unixNano(now), unixNano(now), after.due, after.postID, after.deliveryID, claimPage)
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +254,10 @@ func (tx *tx) inflightByAccount() (map[string]int, error) {
 
 func (tx *tx) lastStart(account string) (time.Time, error) {
 	var n sql.NullInt64
-	err := tx.queryRow(`SELECT MAX(started_at) FROM deliveries WHERE account = ? AND started_at <> 0`, account).Scan(&n)
+	err := tx.queryRow(`SELECT started_at FROM deliveries WHERE account = ? AND started_at <> 0 ORDER BY started_at DESC LIMIT 1`, account).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
 	return fromNano(n.Int64), err
 }
 
@@ -538,6 +543,11 @@ func (db *DB) MarkMissed(ctx context.Context, now time.Time) (n int, err error) 
 	return n, err
 }
 
+// qWakeDeliveries lists claimable posts soonest due first with their earliest retry time.
+const qWakeDeliveries = `SELECT p.due_at, (SELECT MIN(d.next_attempt_at) FROM deliveries d WHERE d.post_id = p.id AND d.state = 'waiting')
+	FROM posts p INDEXED BY posts_claimable JOIN campaigns c ON c.id = p.campaign_id
+	WHERE p.state IN ('approved', 'publishing') AND c.state = 'active' ORDER BY p.due_at, p.id`
+
 // NextWake returns the earliest time ClaimDue, AutoApprove or a recurring tick may have work,
 // or when an open incident closes. It may be in the past (work is waiting, for example on an
 // account's spacing); callers treat that as "now" and pace themselves.
@@ -551,9 +561,7 @@ func (db *DB) NextWake(ctx context.Context) (wake time.Time, err error) {
 		}
 		// Deliveries: max(due, next attempt). Posts come in due order and max() >= due, so
 		// the scan stops as soon as a post is due after the best time found.
-		rows, err := tx.query(`SELECT p.due_at, (SELECT MIN(d.next_attempt_at) FROM deliveries d WHERE d.post_id = p.id AND d.state = 'waiting')
-			FROM posts p JOIN campaigns c ON c.id = p.campaign_id
-			WHERE p.state IN ('approved', 'publishing') AND c.state = 'active' ORDER BY p.due_at, p.id`)
+		rows, err := tx.query(qWakeDeliveries)
 		if err != nil {
 			return err
 		}

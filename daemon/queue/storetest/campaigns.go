@@ -162,6 +162,11 @@ func testAddTick(t *testing.T, open Opener) {
 	if !got.NextTick.Equal(second.Add(24*time.Hour)) || got.PoolCursor != 2 {
 		t.Fatalf("after skip: next %s cursor %d", got.NextTick, got.PoolCursor)
 	}
+	// A stale tick, even a skipped one, is refused: two schedulers never both advance.
+	wantKind(t, e.s.AddTick(e.ctx, c.ID, second, second.Add(48*time.Hour), nil), queue.Conflict, "already")
+	if again := e.reloadCampaign(c); !again.NextTick.Equal(got.NextTick) || again.PoolCursor != 2 {
+		t.Fatal("a stale skipped tick moved the cursor")
+	}
 	// A bad post refuses the whole tick: the cursor does not move.
 	wantField(t, e.s.AddTick(e.ctx, c.ID, got.NextTick, got.NextTick.Add(24*time.Hour), &queue.Post{DueAt: got.NextTick}), "text")
 	if again := e.reloadCampaign(c); !again.NextTick.Equal(got.NextTick) {

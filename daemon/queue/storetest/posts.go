@@ -359,7 +359,7 @@ func testPostsPagination(t *testing.T, open Opener) {
 		pages  int
 	)
 	for {
-		page, next, err := e.s.Posts(e.ctx, queue.PostFilter{Cursor: cursor, Limit: 40})
+		page, next, err := e.s.Posts(e.ctx, queue.PostFilter{Cursor: cursor, Limit: 37})
 		e.must(err)
 		pages++
 		seen = append(seen, page...)

@@ -1,0 +1,74 @@
+package sqlite
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tact-hq/tact/daemon/queue"
+)
+
+// TestQueryPlans guards SPEC 9 (100,000 queued posts): the queries that run on every
+// publisher loop and every page of the queue walk an index in order instead of sorting the
+// queue or scanning all of it.
+func TestQueryPlans(t *testing.T) {
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "tact.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := int64(1)
+	page := func(f queue.PostFilter) (string, []any) {
+		q, args, _, err := postsQuery(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q, args
+	}
+	cursor := encodeCursor(&queue.Post{ID: 7, DueAt: time.Unix(100, 0)})
+	type query struct {
+		name string
+		q    string
+		args []any
+	}
+	qs := []query{
+		{"claim candidates", qClaimCandidates, []any{now, now, 0, 0, 0, claimPage}},
+		{"next wake", qWakeDeliveries, nil},
+		{"scan open posts", qScanOpen, []any{0, scanBatch}},
+	}
+	for _, f := range []queue.PostFilter{
+		{States: []queue.PostState{queue.PostPending}},
+		{States: []queue.PostState{queue.PostPending}, Cursor: cursor},
+		{},
+		{Cursor: cursor},
+		{CampaignID: 3, States: []queue.PostState{queue.PostPending}, Cursor: cursor},
+	} {
+		q, args := page(f)
+		qs = append(qs, query{"posts " + q[strings.Index(q, "WHERE"):], q, args})
+	}
+	for _, tc := range qs {
+		rows, err := db.read.Query(`EXPLAIN QUERY PLAN `+tc.q, tc.args...)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var (
+				id, parent, unused int
+				detail             string
+			)
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		text := strings.Join(plan, "\n")
+		t.Logf("%s:\n%s", tc.name, text)
+		if strings.Contains(text, "TEMP B-TREE FOR ORDER BY") || strings.Contains(text, "SCAN p\n") || strings.HasSuffix(text, "SCAN p") {
+			t.Errorf("%s sorts or scans the whole queue:\n%s", tc.name, text)
+		}
+	}
+}
