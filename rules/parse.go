@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -326,11 +327,19 @@ func allowedKeys(key string) string {
 	return "see docs/rules.md"
 }
 
+// typeErrRe reads BurntSushi's type errors: "toml: line 5 (last key "k"): message".
+var typeErrRe = regexp.MustCompile(`^toml: line (\d+)(?: \(last key "([^"]*)"\))?: (.*)$`)
+
 // tomlErrLine digs the line out of a BurntSushi error.
 func tomlErrLine(err error) int {
 	var pe toml.ParseError
 	if errors.As(err, &pe) && pe.Position.Line > 0 {
 		return pe.Position.Line
+	}
+	if m := typeErrRe.FindStringSubmatch(err.Error()); m != nil {
+		if n, cerr := strconv.Atoi(m[1]); cerr == nil && n > 0 {
+			return n
+		}
 	}
 	return 1
 }
@@ -341,6 +350,16 @@ func tomlErrMsg(err error) string {
 		msg := pe.Message
 		if pe.LastKey != "" {
 			msg = fmt.Sprintf("at key %q: %s", pe.LastKey, msg)
+		}
+		return msg
+	}
+	if m := typeErrRe.FindStringSubmatch(err.Error()); m != nil {
+		msg := m[3]
+		if strings.Contains(msg, "slice") {
+			msg += ` (a list is written ["a", "b"])`
+		}
+		if m[2] != "" {
+			return fmt.Sprintf("at key %q: %s", m[2], msg)
 		}
 		return msg
 	}

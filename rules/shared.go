@@ -18,8 +18,9 @@ import (
 // place name is found ("amatriciana" and "Amatrice", "Londoner" and "London").
 
 // nameStrength classifies the tokens of one text: strong[i] is true when token i is
-// written as a name in a text whose capitals can be trusted.
-func nameStrength(toks []token) []bool {
+// written as a name in a text whose capitals can be trusted; lower[i] when it is written
+// in lower case there.
+func nameStrength(toks []token) (strong, lower []bool) {
 	letters, allCaps, longWords, longCaps := 0, 0, 0, 0
 	for _, t := range toks {
 		r, _ := utf8.DecodeRuneInString(t.Word)
@@ -38,9 +39,12 @@ func nameStrength(toks []token) []bool {
 		}
 	}
 	shouting := letters > 0 && allCaps*10 >= letters*6
-	titled := !shouting && longWords >= 4 && longCaps*10 >= longWords*7
-	strong := make([]bool, len(toks))
+	titled := !shouting && longWords >= 5 && longCaps*10 >= longWords*8
+	strong = make([]bool, len(toks))
+	lower = make([]bool, len(toks))
 	for i, t := range toks {
+		r, _ := utf8.DecodeRuneInString(t.Word)
+		lower[i] = !shouting && unicode.IsLetter(r) && !t.Cap && !t.Hashtag
 		switch {
 		case t.Hashtag:
 			strong[i] = t.Cap
@@ -52,7 +56,7 @@ func nameStrength(toks []token) []bool {
 			strong[i] = true
 		}
 	}
-	return strong
+	return strong, lower
 }
 
 // nameCandidate: could this word be a meaningful shared name at all?
@@ -74,12 +78,24 @@ func nameCandidate(w string) bool {
 // sharedNames returns the names the post (text and topics) shares with any news text.
 func sharedNames(post []token, topics [][]token, news [][]token) []string {
 	names := map[string]bool{} // news word -> written as a strong name somewhere
+	common := map[string]bool{} // news words written in lower case mid-sentence
 	for _, toks := range news {
-		strong := nameStrength(toks)
+		strong, lower := nameStrength(toks)
 		for i, t := range toks {
-			if nameCandidate(t.Word) {
-				names[t.Word] = names[t.Word] || strong[i]
+			if !nameCandidate(t.Word) {
+				continue
 			}
+			names[t.Word] = names[t.Word] || strong[i]
+			if lower[i] {
+				common[t.Word] = true
+			}
+		}
+	}
+	// A word the news itself writes in lower case is a common word there ("historic"),
+	// whatever capitals the post gives it.
+	for w := range common {
+		if !names[w] {
+			delete(names, w)
 		}
 	}
 	if len(names) == 0 {
@@ -112,7 +128,7 @@ func sharedNames(post []token, topics [][]token, news [][]token) []string {
 			}
 		}
 	}
-	strong := nameStrength(post)
+	strong, _ := nameStrength(post)
 	for i, t := range post {
 		check(t, strong[i])
 	}
