@@ -77,7 +77,7 @@ func nameCandidate(w string) bool {
 
 // sharedNames returns the names the post (text and topics) shares with any news text.
 func sharedNames(post []token, topics [][]token, news [][]token) []string {
-	names := map[string]bool{} // news word -> written as a strong name somewhere
+	names := map[string]bool{}  // news word -> written as a strong name somewhere
 	common := map[string]bool{} // news words written in lower case mid-sentence
 	for _, toks := range news {
 		strong, lower := nameStrength(toks)
