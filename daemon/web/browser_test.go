@@ -133,11 +133,17 @@ func (b *tab) login(token string) {
 	)
 }
 
-func (b *tab) screenshot(name string) {
+// screenshot saves the whole page as PNG (FullScreenshot with quality 100 is PNG).
+func (b *tab) screenshot(name string) { b.capture(name, chromedp.FullScreenshot(100)) }
+
+// viewportShot saves what the screen shows, as a person first sees the page.
+func (b *tab) viewportShot(name string) { b.capture(name, chromedp.CaptureScreenshot()) }
+
+func (b *tab) capture(name string, shot chromedp.Action[[]byte]) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(ctx, shot)
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
 	}
@@ -170,6 +176,9 @@ func TestBrowser(t *testing.T) {
 		b.screenshot("login")
 		b.login(f.tokens[queue.RoleMarketer])
 		b.waitFlash("Welcome, mona")
+		if v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`window.htmx ? htmx.version : "not loaded"`)); err != nil || v != "2.0.11" {
+			t.Errorf("htmx: %q %v (the vendored file must load under the page's CSP)", v, err)
+		}
 
 		// The queue: pending posts grouped by day, per-network lengths, warnings.
 		sale := f.posts["sale"]
@@ -264,10 +273,8 @@ func TestBrowser(t *testing.T) {
 		b.screenshot("calendar")
 		b.do(chromedp.Navigate(f.srv.URL+"/audit"), chromedp.WaitVisible(chromedp.CSS("table.audit")))
 		b.do(chromedp.SendKeys(chromedp.CSS("#a-action"), "post.reject"), chromedp.Click(chromedp.CSS(`form[action="/audit"] button[type=submit]`)),
-			chromedp.WaitVisible(chromedp.Search(`//table[contains(@class,"audit")]//td[contains(., "Sand is out of stock")]`)))
-		if n := b.count("table.audit tbody tr"); n != 1 {
-			t.Errorf("audit filtered on post.reject shows %d rows, want 1", n)
-		}
+			// Only the filtered page has exactly one row: the rejection, with its reason.
+			chromedp.WaitVisible(chromedp.Search(`//table[contains(@class,"audit")]/tbody[count(tr)=1]/tr/td[contains(., "Sand is out of stock")]`)))
 		b.screenshot("audit")
 	})
 
@@ -385,6 +392,9 @@ func TestBrowser(t *testing.T) {
 		if n := b.count(`form[action$="/approve"], button[form="bulk"], details.reject, details.editbox`); n != 0 {
 			t.Fatalf("the viewer's queue has %d action controls", n)
 		}
+		// Keyboard: the first Tab reaches the skip link, and it is visible when focused.
+		b.do(chromedp.Navigate(f.srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#section-pending")), chromedp.KeyEvent("\t"),
+			chromedp.WaitVisible(chromedp.CSS("a.skip:focus")))
 		last := f.posts["lastday"]
 		// Forge the approve form with the viewer's own valid CSRF token (from the logout form).
 		status, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](fmt.Sprintf(`
@@ -409,6 +419,6 @@ func TestBrowser(t *testing.T) {
 		if err != nil || w > 390 {
 			t.Errorf("queue at phone width is %d px wide (%v), want at most 390", w, err)
 		}
-		b.screenshot("queue-phone")
+		b.viewportShot("queue-phone")
 	})
 }

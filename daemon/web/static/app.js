@@ -31,6 +31,14 @@
 
   function normalise(s) { return s.replace(/\r\n/g, "\n").trim(); }
 
+  // After htmx swaps in a new page (a boosted link or form), move the keyboard focus to the
+  // flash message if there is one, else to the main content, as a full page load would.
+  document.addEventListener("htmx:afterSettle", function (ev) {
+    if (!ev.detail || !ev.detail.boosted) { return; }
+    var target = document.querySelector("main .flash") || document.getElementById("main");
+    if (target) { target.focus({ preventScroll: true }); }
+  });
+
   document.addEventListener("input", function (ev) {
     var ta = ev.target;
     if (!ta.matches || !ta.matches("textarea[data-count-source]")) { return; }
