@@ -26,7 +26,11 @@ func (p *Publisher) publish(work context.Context, c *queue.Claim) {
 	d := c.Delivery
 	log := p.claimLog(c)
 	start := p.clk.Now()
-	lateness := max(start.Sub(c.Post.DueAt), 0)
+	claimed := d.StartedAt // when the claim committed: the attempt's real start
+	if claimed.IsZero() {
+		claimed = start
+	}
+	lateness := max(claimed.Sub(c.Post.DueAt), 0)
 
 	var (
 		r       sdk.Receipt
