@@ -138,7 +138,7 @@ func (m *Manager) Probe(ctx context.Context, path string) (Probe, error) {
 func (m *Manager) probe(ctx context.Context, c command) (Probe, error) {
 	ctx, cancel := m.withDeadline(ctx)
 	defer cancel()
-	client, net, desc, err := m.launch(ctx, c, m.log.With("plugin", c.plugin))
+	client, net, desc, err := m.launch(ctx, c, m.log.With("plugin", c.plugin), false)
 	if err != nil {
 		return Probe{}, err
 	}

@@ -380,3 +380,28 @@ func TestClosedManagerRefuses(t *testing.T) {
 		t.Fatal("a closed manager hands out networks")
 	}
 }
+
+// Accounts reports each process: the configured limits once running, the failure of one
+// that cannot start.
+func TestAccountsState(t *testing.T) {
+	good, _ := outboxAccount(t, "good", "outbox")
+	good.Settings["max_length"] = "120"
+	bad, _ := outboxAccount(t, "bad", "wrongversion")
+	m := newManager(t, Config{}, good, bad)
+	if st := m.Accounts(); len(st) != 2 || st[0].Running || st[1].Running || !st[0].Healthy() {
+		t.Fatalf("before any use: %+v", st)
+	}
+	if err := m.Start(ctxT(t), "good"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(ctxT(t), "bad"); err == nil {
+		t.Fatal("wrongversion started")
+	}
+	st := m.Accounts()
+	if b := st[0]; b.Account != "bad" || b.Running || b.Healthy() || !strings.Contains(b.LastError, "protocol version 2") {
+		t.Errorf("bad = %+v", b)
+	}
+	if g := st[1]; g.Account != "good" || !g.Running || !g.Healthy() || g.MaxLength != 120 || g.Version == "" || !g.Builtin {
+		t.Errorf("good = %+v, want running with the configured max length 120", g)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -61,11 +62,13 @@ func (p *proc) acquire(ctx context.Context) (*sdk.Client, uint64, error) {
 	if now.Before(p.retryAt) {
 		return nil, 0, &restartError{account: p.acct.Name, plugin: p.cmd.plugin, at: p.retryAt, wait: p.retryAt.Sub(now), last: p.lastErr}
 	}
-	client, net, desc, err := p.m.launch(ctx, p.cmd, p.log)
+	client, net, desc, err := p.m.launch(ctx, p.cmd, p.log, true)
 	if err == nil {
 		if cerr := net.Configure(ctx, p.acct.Settings); cerr != nil {
 			client.Kill()
 			err = fmt.Errorf("account %q: plugin %s refused its settings: %w", p.acct.Name, p.cmd.plugin, cerr)
+		} else if d, derr := net.Describe(ctx); derr == nil {
+			desc = d // limits may depend on the settings (outbox max_length, a server's maximum)
 		}
 	} else {
 		err = fmt.Errorf("account %q: %w", p.acct.Name, err)
@@ -78,6 +81,7 @@ func (p *proc) acquire(ctx context.Context) (*sdk.Client, uint64, error) {
 	p.client, p.net, p.desc = client, net, desc
 	p.gen++
 	p.startedAt = now
+	p.lastErr = nil
 	pid := 0
 	if rc := client.ReattachConfig(); rc != nil {
 		pid = rc.Pid
@@ -167,25 +171,19 @@ func (e *restartError) Error() string {
 
 func (e *restartError) Unwrap() error { return e.last }
 
-// otherVersions are protocol versions the client offers only so that a plugin speaking
-// one of them completes the handshake and we can name its version in the refusal.
-var otherVersions = []int{2, 3, 4, 5, 6, 7, 8, 9}
-
 // launch starts cmd, checks the handshake and asks the plugin to Describe itself.
-func (m *Manager) launch(ctx context.Context, cmd command, log *slog.Logger) (*plugin.Client, *sdk.Client, sdk.Description, error) {
-	versions := map[int]plugin.PluginSet{sdk.ProtocolVersion: {sdk.PluginKey: &sdk.GRPCPlugin{}}}
-	for _, v := range otherVersions {
-		versions[v] = plugin.PluginSet{sdk.PluginKey: &sdk.GRPCPlugin{}}
-	}
+// managed puts the process on go-plugin's list for plugin.CleanupClients (a backstop for
+// the daemon's exit); short-lived probes stay off it, since that list only grows.
+func (m *Manager) launch(ctx context.Context, cmd command, log *slog.Logger, managed bool) (*plugin.Client, *sdk.Client, sdk.Description, error) {
 	exe := exec.Command(cmd.path, cmd.args...)
 	exe.Env = pluginEnv()
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake(),
-		VersionedPlugins: versions,
+		Plugins:          plugin.PluginSet{sdk.PluginKey: &sdk.GRPCPlugin{}},
 		Cmd:              exe,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
-		Managed:          true,
+		Managed:          managed,
 		SkipHostEnv:      true,
 		StartTimeout:     m.cfg.StartTimeout,
 		Logger:           newHCLog(log, filepath.Base(cmd.path)),
@@ -196,13 +194,6 @@ func (m *Manager) launch(ctx context.Context, cmd command, log *slog.Logger) (*p
 	if err != nil {
 		client.Kill()
 		return nil, nil, sdk.Description{}, startError(cmd, err)
-	}
-	if v := client.NegotiatedVersion(); v != sdk.ProtocolVersion {
-		client.Kill()
-		return nil, nil, sdk.Description{}, &sdk.Error{Kind: sdk.Auth, Message: fmt.Sprintf(
-			"plugin %s (%s) speaks tact plugin protocol version %d, but this daemon expects version %d: "+
-				"install a build of the plugin made with a plugins/sdk of protocol version %d",
-			cmd.plugin, cmd, v, sdk.ProtocolVersion, sdk.ProtocolVersion)}
 	}
 	raw, err := rpc.Dispense(sdk.PluginKey)
 	if err != nil {
@@ -230,6 +221,12 @@ func (m *Manager) launch(ctx context.Context, cmd command, log *slog.Logger) (*p
 // not a tact plugin (or is broken) needs a person, so it is typed Auth: the account's
 // posts are held rather than failed. A start that only timed out may work next time.
 func startError(cmd command, err error) error {
+	if m := pluginVersion.FindStringSubmatch(err.Error()); m != nil {
+		return &sdk.Error{Kind: sdk.Auth, Message: fmt.Sprintf(
+			"plugin %s (%s) speaks tact plugin protocol version %s, but this daemon expects version %d: "+
+				"install a build of the plugin made with a plugins/sdk of protocol version %d",
+			cmd.plugin, cmd, m[1], sdk.ProtocolVersion, sdk.ProtocolVersion)}
+	}
 	msg := fmt.Sprintf("plugin %s (%s) did not complete the tact plugin handshake "+
 		"(expected protocol version %d, cookie %s): %v", cmd.plugin, cmd, sdk.ProtocolVersion, sdk.MagicCookieKey, err)
 	if strings.Contains(err.Error(), "timeout while waiting for plugin to start") {
@@ -237,6 +234,10 @@ func startError(cmd command, err error) error {
 	}
 	return &sdk.Error{Kind: sdk.Auth, Message: msg + "; is it a tact plugin built with plugins/sdk?"}
 }
+
+// pluginVersion finds the plugin's protocol version in go-plugin's refusal ("incompatible
+// API version with plugin. Plugin version: 2, Client versions: [1]").
+var pluginVersion = regexp.MustCompile(`Plugin version: (\d+)`)
 
 // passEnv is the part of the daemon's environment a plugin gets. The rest (which may hold
 // other accounts' secrets, resolved from env: settings) is withheld.
