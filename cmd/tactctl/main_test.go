@@ -233,7 +233,9 @@ func TestImportReportsEveryBadLine(t *testing.T) {
 	contains(t, "queue after a bad import", d.ok("queue"), "no posts")
 
 	good := filepath.Join(dir, "good.csv")
-	os.WriteFile(good, []byte("spring,2026-05-03 10:00,One\nspring,2026-05-03 11:00,\"Two, with a comma\"\n"), 0o644)
+	if err := os.WriteFile(good, []byte("spring,2026-05-03 10:00,One\nspring,2026-05-03 11:00,\"Two, with a comma\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	contains(t, "import", d.ok("post", "import", good), "imported 2 posts")
 	out = d.ok("queue")
 	row(t, out, "1")

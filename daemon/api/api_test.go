@@ -702,3 +702,36 @@ topics = ["air-travel"]
 		t.Errorf("preview of a broken file: %s", bad.raw)
 	}
 }
+
+func TestInternalErrorsAreLoggedNotShown(t *testing.T) {
+	var logs bytes.Buffer
+	e := newEnv(t, func(o *api.Options, _ *clock.Fake) {
+		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	e.store.Close() // every store call now fails with a driver error
+	r := e.must(500, e.do(queue.RoleViewer, "GET", "/api/v1/campaigns", nil))
+	if strings.Contains(string(r.raw), "sql") || !strings.Contains(r.str("error"), "daemon's log") {
+		t.Errorf("500 body: %s", r.raw)
+	}
+	if !strings.Contains(logs.String(), "sql") || !strings.Contains(logs.String(), "/api/v1/campaigns") {
+		t.Errorf("the internal error was not logged: %s", logs.String())
+	}
+}
+
+func TestDeleteAndCampaignIfMatch(t *testing.T) {
+	e := newEnv(t)
+	e.campaign("spring", nil)
+	id := e.post("spring", "To be deleted", "+1h")
+	e.must(409, e.do(queue.RoleMarketer, "DELETE", fmt.Sprintf("/api/v1/posts/%d", id), nil, "If-Match", `"7"`))
+	e.must(204, e.do(queue.RoleMarketer, "DELETE", fmt.Sprintf("/api/v1/posts/%d", id), nil, "If-Match", `"1"`))
+	e.must(404, e.do(queue.RoleViewer, "GET", fmt.Sprintf("/api/v1/posts/%d", id), nil))
+	e.must(400, e.do(queue.RoleViewer, "GET", "/api/v1/posts/abc", nil))
+
+	c := e.must(200, e.do(queue.RoleViewer, "GET", "/api/v1/campaigns/spring", nil))
+	etag := c.header.Get("ETag")
+	e.must(200, e.do(queue.RoleMarketer, "PATCH", "/api/v1/campaigns/spring", map[string]any{"late": "1h"}, "If-Match", etag))
+	r := e.must(409, e.do(queue.RoleMarketer, "POST", "/api/v1/campaigns/spring/pause", map[string]any{"reason": "x"}, "If-Match", etag))
+	if r.body["campaign"].(map[string]any)["late"] != "1h0m0s" {
+		t.Errorf("conflict body: %s", r.raw)
+	}
+}
