@@ -217,11 +217,13 @@ func TestImportReportsEveryBadLine(t *testing.T) {
 	d.ok("campaign", "create", "spring", "--account", "brand-mastodon", "--topic", "promotion")
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "posts.csv")
-	os.WriteFile(bad, []byte("campaign,at,text,account\n"+
+	if err := os.WriteFile(bad, []byte("campaign,at,text,account\n"+
 		"spring,2026-05-03 10:00,Fine\n"+
 		"autumn,2026-05-03 10:00,No such campaign\n"+
 		"spring,yesterday,Bad time\n"+
-		"spring,2026-05-03 12:00,Wrong account,brand-bsky\n"), 0o644)
+		"spring,2026-05-03 12:00,Wrong account,brand-bsky\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	code, out, errs := d.tactctl("post", "import", bad)
 	if code != 1 {
 		t.Fatalf("exit %d: %s %s", code, out, errs)
