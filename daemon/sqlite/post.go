@@ -722,14 +722,21 @@ func (db *DB) ScanOpenPosts(ctx context.Context, fn func(*queue.Campaign, *queue
 			if err != nil {
 				return err
 			}
+			var ids []any
 			for _, p := range batch {
-				if c := campaigns[p.CampaignID]; c == nil {
-					if campaigns[p.CampaignID], err = tx.campaign(p.CampaignID); err != nil {
-						return err
-					}
+				if campaigns[p.CampaignID] == nil {
+					campaigns[p.CampaignID] = &queue.Campaign{}
+					ids = append(ids, p.CampaignID)
 				}
 			}
-			return nil
+			if len(ids) == 0 {
+				return nil
+			}
+			cs, err := tx.campaigns(`SELECT `+campaignColumns+` FROM campaigns c WHERE c.id IN (`+placeholders(len(ids))+`)`, ids...)
+			for _, c := range cs {
+				campaigns[c.ID] = c
+			}
+			return err
 		})
 		if err != nil {
 			return err

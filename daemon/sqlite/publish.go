@@ -106,7 +106,7 @@ func (db *DB) ClaimDue(ctx context.Context, r queue.ClaimRequest) (claims []*que
 			publisher = queue.System("publisher")
 		)
 		for len(claims) < limit {
-			cands, err := tx.claimCandidates(now, after)
+			cands, err := tx.claimCandidates(now, after, limit)
 			if err != nil {
 				return err
 			}
@@ -215,8 +215,10 @@ const qClaimCandidates = `SELECT d.id, d.post_id, d.account, p.due_at
 	  AND d.state = 'waiting' AND d.next_attempt_at <= ? AND (p.due_at, p.id, d.id) > (?, ?, ?)
 	ORDER BY p.due_at, p.id, d.id LIMIT ?`
 
-func (tx *tx) claimCandidates(now time.Time, after candidate) ([]candidate, error) {
-	rows, err := tx.query(qClaimCandidates, unixNano(now), unixNano(now), after.due, after.postID, after.deliveryID, claimPage)
+func (tx *tx) claimCandidates(now time.Time, after candidate, limit int) ([]candidate, error) {
+	// A few more than asked, for the ones limits or the gate skip; the keyset reads on if needed.
+	page := min(max(2*limit, 16), claimPage)
+	rows, err := tx.query(qClaimCandidates, unixNano(now), unixNano(now), after.due, after.postID, after.deliveryID, page)
 	if err != nil {
 		return nil, err
 	}
