@@ -30,25 +30,38 @@ type Metrics struct {
 	Publishes *prometheus.CounterVec
 	// PluginCalls is the duration of every plugin call, by account, method and result.
 	PluginCalls *prometheus.HistogramVec
-	// FeedFetches counts feed polls by feed and result (ok, not_modified, error).
-	FeedFetches *prometheus.CounterVec
-	// FeedItems counts new context items by source.
-	FeedItems *prometheus.CounterVec
-	// RulesLastReloadSuccessful is 1 when the last rule reload succeeded, 0 after an error.
-	RulesLastReloadSuccessful prometheus.Gauge
-	// RulesReloads counts rule reloads by result (ok, error).
-	RulesReloads *prometheus.CounterVec
-	// RulesLoaded is the number of rules in force.
-	RulesLoaded prometheus.Gauge
-	// IncidentsOpened counts incidents opened, by rule.
-	IncidentsOpened *prometheus.CounterVec
-	// AutoActions counts automatic pauses, holds and flags, by rule and action.
-	AutoActions *prometheus.CounterVec
 }
 
-// New makes the registry and instruments. store, when not nil, feeds the gauges computed
-// at scrape time.
-func New(store queue.Store, log *slog.Logger) *Metrics {
+// FeedStat is what the watcher knows of one feed, read at scrape time.
+type FeedStat struct {
+	Name                string
+	Polls, NotModified  int64
+	Items               int64
+	ConsecutiveFailures int
+	LastOK              time.Time
+}
+
+// RulesStat is the rule manager's state, read at scrape time.
+type RulesStat struct {
+	Loaded        int
+	LastReloadOK  bool
+	ReloadsOK     int64
+	ReloadsFailed int64
+}
+
+// Sources are read at each scrape, so the figures are never out of step with the parts
+// that own them. Any may be nil.
+type Sources struct {
+	Store queue.Store
+	Feeds func() []FeedStat
+	Rules func() RulesStat
+}
+
+// New makes the registry and instruments; src feeds the figures computed at scrape time.
+func New(src Sources, log *slog.Logger) *Metrics {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	reg := prometheus.NewRegistry()
 	m := &Metrics{
 		Registry: reg,
@@ -67,38 +80,13 @@ func New(store queue.Store, log *slog.Logger) *Metrics {
 			Name: "tact_plugin_call_duration_seconds", Help: "Duration of plugin calls by method and result.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
 		}, []string{"account", "method", "result"}),
-		FeedFetches: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tact_feed_fetches_total", Help: "Feed polls by result.",
-		}, []string{"feed", "result"}),
-		FeedItems: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tact_context_items_total", Help: "New context items by source.",
-		}, []string{"source"}),
-		RulesLastReloadSuccessful: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "tact_rules_last_reload_successful", Help: "1 if the last rule reload succeeded, 0 if it failed (the previous set stays in force).",
-		}),
-		RulesReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tact_rules_reloads_total", Help: "Rule reloads by result.",
-		}, []string{"result"}),
-		RulesLoaded: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "tact_rules_loaded", Help: "Rules in force.",
-		}),
-		IncidentsOpened: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tact_incidents_opened_total", Help: "Incidents opened, by rule.",
-		}, []string{"rule"}),
-		AutoActions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tact_auto_actions_total", Help: "Automatic pauses, holds and flags, by rule and action.",
-		}, []string{"rule", "action"}),
 	}
-	m.RulesLastReloadSuccessful.Set(1)
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.PublishDuration, m.PublishLateness, m.Publishes, m.PluginCalls, m.FeedFetches, m.FeedItems,
-		m.RulesLastReloadSuccessful, m.RulesReloads, m.RulesLoaded, m.IncidentsOpened, m.AutoActions,
+		m.PublishDuration, m.PublishLateness, m.Publishes, m.PluginCalls,
+		&sourceCollector{src: src, log: log},
 	)
-	if store != nil {
-		reg.MustRegister(&storeCollector{store: store, log: log})
-	}
 	return m
 }
 
@@ -107,16 +95,13 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
 }
 
-// ObservePublish records one publish attempt.
-func (m *Metrics) ObservePublish(account, outcome string, took time.Duration, due time.Time, at time.Time) {
+// PublishDone records one publish attempt (the publisher's Observer): how long the
+// plugin took, and for published posts how late after their due time they went out.
+func (m *Metrics) PublishDone(account string, took, lateness time.Duration, outcome string) {
 	m.PublishDuration.WithLabelValues(account, outcome).Observe(took.Seconds())
 	m.Publishes.WithLabelValues(account, outcome).Inc()
-	if outcome == "published" && !due.IsZero() {
-		late := at.Sub(due)
-		if late < 0 {
-			late = 0
-		}
-		m.PublishLateness.WithLabelValues(account).Observe(late.Seconds())
+	if outcome == "published" {
+		m.PublishLateness.WithLabelValues(account).Observe(max(lateness, 0).Seconds())
 	}
 }
 
@@ -129,30 +114,10 @@ func (m *Metrics) ObservePluginCall(account, method string, took time.Duration, 
 	m.PluginCalls.WithLabelValues(account, method, result).Observe(took.Seconds())
 }
 
-// ObserveFeed records one feed poll; result is ok, not_modified or error.
-func (m *Metrics) ObserveFeed(feed, result string, newItems int) {
-	m.FeedFetches.WithLabelValues(feed, result).Inc()
-	if newItems > 0 {
-		m.FeedItems.WithLabelValues(feed).Add(float64(newItems))
-	}
-}
-
-// ObserveRulesReload records a rule reload.
-func (m *Metrics) ObserveRulesReload(ok bool, rules int) {
-	if ok {
-		m.RulesReloads.WithLabelValues("ok").Inc()
-		m.RulesLastReloadSuccessful.Set(1)
-		m.RulesLoaded.Set(float64(rules))
-		return
-	}
-	m.RulesReloads.WithLabelValues("error").Inc()
-	m.RulesLastReloadSuccessful.Set(0)
-}
-
-// storeCollector reads gauges from the store at scrape time.
-type storeCollector struct {
-	store queue.Store
-	log   *slog.Logger
+// sourceCollector reads gauges and counters from their owners at scrape time.
+type sourceCollector struct {
+	src Sources
+	log *slog.Logger
 }
 
 var (
@@ -162,19 +127,56 @@ var (
 	incidentsDesc = prometheus.NewDesc("tact_incidents_open", "Open incidents.", nil, nil)
 	accountsDesc  = prometheus.NewDesc("tact_account_healthy", "1 if the account is healthy, 0 if it needs attention.", []string{"account"}, nil)
 	scrapeErrDesc = prometheus.NewDesc("tact_store_scrape_error", "1 if reading the store for these metrics failed.", nil, nil)
+
+	feedPollsDesc    = prometheus.NewDesc("tact_feed_polls_total", "Feed polls.", []string{"feed"}, nil)
+	feedNotModDesc   = prometheus.NewDesc("tact_feed_not_modified_total", "Feed polls answered 304 or with an unchanged file.", []string{"feed"}, nil)
+	feedItemsDesc    = prometheus.NewDesc("tact_feed_items_total", "New context items seen in a feed since start.", []string{"feed"}, nil)
+	feedFailuresDesc = prometheus.NewDesc("tact_feed_consecutive_failures", "Failed polls of a feed since its last success.", []string{"feed"}, nil)
+	feedLastOKDesc   = prometheus.NewDesc("tact_feed_last_success_timestamp_seconds", "When a feed was last polled successfully.", []string{"feed"}, nil)
+
+	rulesLoadedDesc  = prometheus.NewDesc("tact_rules_loaded", "Rules in force.", nil, nil)
+	rulesLastOKDesc  = prometheus.NewDesc("tact_rules_last_reload_successful", "1 if the last rule reload succeeded, 0 if it failed (the previous set stays in force).", nil, nil)
+	rulesReloadsDesc = prometheus.NewDesc("tact_rules_reloads_total", "Rule reloads by result.", []string{"result"}, nil)
 )
 
-func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{postsDesc, queueDesc, campaignsDesc, incidentsDesc, accountsDesc, scrapeErrDesc} {
+func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{postsDesc, queueDesc, campaignsDesc, incidentsDesc, accountsDesc, scrapeErrDesc,
+		feedPollsDesc, feedNotModDesc, feedItemsDesc, feedFailuresDesc, feedLastOKDesc, rulesLoadedDesc, rulesLastOKDesc, rulesReloadsDesc} {
 		ch <- d
 	}
 }
 
-func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.src.Feeds != nil {
+		for _, f := range c.src.Feeds() {
+			ch <- prometheus.MustNewConstMetric(feedPollsDesc, prometheus.CounterValue, float64(f.Polls), f.Name)
+			ch <- prometheus.MustNewConstMetric(feedNotModDesc, prometheus.CounterValue, float64(f.NotModified), f.Name)
+			ch <- prometheus.MustNewConstMetric(feedItemsDesc, prometheus.CounterValue, float64(f.Items), f.Name)
+			ch <- prometheus.MustNewConstMetric(feedFailuresDesc, prometheus.GaugeValue, float64(f.ConsecutiveFailures), f.Name)
+			if !f.LastOK.IsZero() {
+				ch <- prometheus.MustNewConstMetric(feedLastOKDesc, prometheus.GaugeValue, float64(f.LastOK.UnixNano())/1e9, f.Name)
+			}
+		}
+	}
+	if c.src.Rules != nil {
+		r := c.src.Rules()
+		ok := 0.0
+		if r.LastReloadOK {
+			ok = 1
+		}
+		ch <- prometheus.MustNewConstMetric(rulesLoadedDesc, prometheus.GaugeValue, float64(r.Loaded))
+		ch <- prometheus.MustNewConstMetric(rulesLastOKDesc, prometheus.GaugeValue, ok)
+		ch <- prometheus.MustNewConstMetric(rulesReloadsDesc, prometheus.CounterValue, float64(r.ReloadsOK), "ok")
+		ch <- prometheus.MustNewConstMetric(rulesReloadsDesc, prometheus.CounterValue, float64(r.ReloadsFailed), "error")
+	}
+	if c.src.Store == nil {
+		return
+	}
+	store := c.src.Store
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	failed := 0.0
-	if counts, err := c.store.CountPosts(ctx); err == nil {
+	if counts, err := store.CountPosts(ctx); err == nil {
 		for _, s := range queue.PostStates {
 			ch <- prometheus.MustNewConstMetric(postsDesc, prometheus.GaugeValue, float64(counts[s]), string(s))
 		}
@@ -184,7 +186,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		failed = 1
 		c.log.Warn("metrics: counting posts failed", "err", err)
 	}
-	if cs, err := c.store.Campaigns(ctx, queue.CampaignFilter{}); err == nil {
+	if cs, err := store.Campaigns(ctx, queue.CampaignFilter{}); err == nil {
 		byState := map[queue.CampaignState]int{queue.CampaignActive: 0, queue.CampaignPaused: 0, queue.CampaignArchived: 0}
 		for _, cp := range cs {
 			byState[cp.State]++
@@ -195,12 +197,12 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	} else {
 		failed = 1
 	}
-	if inc, err := c.store.Incidents(ctx, queue.IncidentFilter{States: []queue.IncidentState{queue.IncidentOpen}}); err == nil {
+	if inc, err := store.Incidents(ctx, queue.IncidentFilter{States: []queue.IncidentState{queue.IncidentOpen}}); err == nil {
 		ch <- prometheus.MustNewConstMetric(incidentsDesc, prometheus.GaugeValue, float64(len(inc)))
 	} else {
 		failed = 1
 	}
-	if st, err := c.store.AccountStatuses(ctx); err == nil {
+	if st, err := store.AccountStatuses(ctx); err == nil {
 		for _, s := range st {
 			v := 0.0
 			if s.Healthy {

@@ -1,0 +1,172 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tact-hq/tact/config"
+	"github.com/tact-hq/tact/daemon/api"
+	"github.com/tact-hq/tact/daemon/metrics"
+	"github.com/tact-hq/tact/daemon/queue"
+	"github.com/tact-hq/tact/plugins/host"
+	"github.com/tact-hq/tact/plugins/sdk"
+)
+
+// accounts answers api.Accounts from the configuration, the plugins' descriptions and the
+// health the publisher recorded. Settings never leave it.
+type accounts struct {
+	cfg     *config.Config
+	store   queue.Store
+	plugins *host.Manager
+}
+
+func (a *accounts) Accounts(ctx context.Context) ([]api.AccountInfo, error) {
+	health := map[string]queue.AccountStatus{}
+	if ss, err := a.store.AccountStatuses(ctx); err == nil {
+		for _, s := range ss {
+			health[s.Account] = s
+		}
+	}
+	var out []api.AccountInfo
+	for _, ac := range a.cfg.Accounts {
+		info := api.AccountInfo{Name: ac.Name, Plugin: ac.Plugin, Healthy: true}
+		if h, ok := health[ac.Name]; ok {
+			info.Healthy, info.Detail, info.UpdatedAt = h.Healthy, h.Detail, h.UpdatedAt
+		}
+		if n, err := a.plugins.Network(ac.Name); err == nil {
+			dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			if d, err := n.Describe(dctx); err == nil {
+				info.PluginVersion, info.MaxLength, info.Counting = d.Version, d.MaxLength, string(d.Counting)
+			} else if info.Detail == "" {
+				info.Detail = "plugin: " + err.Error()
+			}
+			cancel()
+		}
+		out = append(out, info)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// trends gathers the trending topics of accounts whose plugin offers them, as context.
+func (a *accounts) trends(ctx context.Context) ([]*queue.ContextItem, error) {
+	var items []*queue.ContextItem
+	var errs []string
+	for _, ac := range a.cfg.Accounts {
+		n, err := a.plugins.Network(ac.Name)
+		if err != nil {
+			continue
+		}
+		tr, ok := n.(sdk.Trender)
+		if !ok {
+			continue
+		}
+		ts, err := tr.Trends(ctx)
+		if err != nil {
+			// A plugin without trends answers with a typed error; only real failures count.
+			if sdk.KindOf(err) != sdk.Permanent {
+				errs = append(errs, ac.Name+": "+err.Error())
+			}
+			continue
+		}
+		for _, t := range ts {
+			items = append(items, &queue.ContextItem{Source: "plugin:" + ac.Name, Title: t.Title, Summary: t.Summary,
+				URL: t.URL, Language: t.Language, GUID: t.URL})
+		}
+	}
+	if len(errs) > 0 {
+		return items, fmt.Errorf("trends: %s", strings.Join(errs, "; "))
+	}
+	return items, nil
+}
+
+// validator runs each target account's plugin Validate (api.Validator, schedule.Validator).
+type validator struct{ networks *instrumented }
+
+func (v *validator) Validate(ctx context.Context, accts []string, p sdk.Post) ([]string, error) {
+	var problems []string
+	for _, name := range accts {
+		n, err := v.networks.Network(name)
+		if err != nil {
+			return nil, err
+		}
+		ps, err := n.Validate(ctx, p)
+		if err != nil {
+			return nil, fmt.Errorf("account %s: validating the post: %w", name, err)
+		}
+		for _, pr := range ps {
+			problems = append(problems, name+": "+pr.String())
+		}
+	}
+	return problems, nil
+}
+
+// instrumented hands out the plugin host's networks wrapped so that every call is timed
+// into the metrics by account and method.
+type instrumented struct {
+	plugins *host.Manager
+	m       *metrics.Metrics
+}
+
+func (i *instrumented) Network(account string) (sdk.Network, error) {
+	n, err := i.plugins.Network(account)
+	if err != nil {
+		return nil, err
+	}
+	return &timedNetwork{n: n, account: account, m: i.m}, nil
+}
+
+type timedNetwork struct {
+	n       sdk.Network
+	account string
+	m       *metrics.Metrics
+}
+
+func (t *timedNetwork) observe(method string, start time.Time, err error) {
+	t.m.ObservePluginCall(t.account, method, time.Since(start), err)
+}
+
+func (t *timedNetwork) Describe(ctx context.Context) (sdk.Description, error) {
+	start := time.Now()
+	d, err := t.n.Describe(ctx)
+	t.observe("describe", start, err)
+	return d, err
+}
+
+func (t *timedNetwork) Configure(ctx context.Context, s map[string]string) error {
+	start := time.Now()
+	err := t.n.Configure(ctx, s)
+	t.observe("configure", start, err)
+	return err
+}
+
+func (t *timedNetwork) Validate(ctx context.Context, p sdk.Post) ([]sdk.Problem, error) {
+	start := time.Now()
+	ps, err := t.n.Validate(ctx, p)
+	t.observe("validate", start, err)
+	return ps, err
+}
+
+func (t *timedNetwork) Publish(ctx context.Context, p sdk.Post, key string) (sdk.Receipt, error) {
+	start := time.Now()
+	r, err := t.n.Publish(ctx, p, key)
+	t.observe("publish", start, err)
+	return r, err
+}
+
+func (t *timedNetwork) Lookup(ctx context.Context, key string) (sdk.Receipt, bool, error) {
+	start := time.Now()
+	r, found, err := t.n.Lookup(ctx, key)
+	t.observe("lookup", start, err)
+	return r, found, err
+}
+
+func (t *timedNetwork) Delete(ctx context.Context, id string) error {
+	start := time.Now()
+	err := t.n.Delete(ctx, id)
+	t.observe("delete", start, err)
+	return err
+}

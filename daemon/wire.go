@@ -1,0 +1,304 @@
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/tact-hq/tact/config"
+	"github.com/tact-hq/tact/daemon/api"
+	"github.com/tact-hq/tact/daemon/clock"
+	"github.com/tact-hq/tact/daemon/metrics"
+	"github.com/tact-hq/tact/daemon/notify"
+	"github.com/tact-hq/tact/daemon/publish"
+	"github.com/tact-hq/tact/daemon/queue"
+	"github.com/tact-hq/tact/daemon/schedule"
+	"github.com/tact-hq/tact/daemon/sqlite"
+	"github.com/tact-hq/tact/daemon/watch"
+	"github.com/tact-hq/tact/daemon/web"
+	"github.com/tact-hq/tact/plugins/builtin"
+	"github.com/tact-hq/tact/plugins/host"
+	"github.com/tact-hq/tact/rules"
+)
+
+// app is the set of running pieces of one daemon.
+type app struct {
+	log       *slog.Logger
+	store     *sqlite.DB
+	plugins   *host.Manager
+	notifier  notify.Multi
+	metrics   *metrics.Metrics
+	rules     *watch.Rules
+	watcher   *watch.Watcher
+	publisher *publish.Publisher
+	handler   http.Handler
+	accounts  *accounts
+
+	ready     chan struct{} // closed once the loops run: /readyz answers 200
+	loops     sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// Check validates cfg and its rule files as the daemon would at start, without starting
+// (tactd --check).
+func Check(cfg *config.Config) error {
+	if _, err := rules.LoadFiles(cfg.Daemon.Rules); err != nil {
+		return err
+	}
+	if _, err := hostAccounts(cfg); err != nil {
+		return err
+	}
+	_, err := host.New(host.Config{PluginDir: cfg.Daemon.PluginDir, Executable: "/nonexistent/check-only", Builtins: builtin.Names()}, mustHostAccounts(cfg))
+	return err
+}
+
+func hostAccounts(cfg *config.Config) ([]host.Account, error) {
+	var out []host.Account
+	for _, a := range cfg.Accounts {
+		out = append(out, host.Account{Name: a.Name, Plugin: a.Plugin, Settings: a.Settings})
+	}
+	return out, nil
+}
+
+func mustHostAccounts(cfg *config.Config) []host.Account {
+	a, _ := hostAccounts(cfg)
+	return a
+}
+
+// start opens the store and builds every piece, without starting their loops. Rules that
+// do not load stop the start: an invalid set never runs.
+func (d *Daemon) start(ctx context.Context) (a *app, err error) {
+	cfg := d.Config
+	a = &app{log: d.Logger, ready: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	a.store, err = sqlite.Open(ctx, filepath.Join(cfg.Daemon.DataDir, "tact.db"))
+	if err != nil {
+		return nil, err
+	}
+	a.notifier, err = notify.New(cfg.Notify, d.Logger)
+	if err != nil {
+		return nil, err
+	}
+	a.rules, err = watch.NewRules(ctx, cfg.Daemon.Rules, watch.RulesOptions{Store: a.store, Notifier: a.notifier, Logger: d.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("rules refused, the daemon does not start with an invalid rule set:\n%w", err)
+	}
+	accts, _ := hostAccounts(cfg)
+	a.plugins, err = host.New(host.Config{
+		PluginDir:  cfg.Daemon.PluginDir,
+		Executable: d.Executable,
+		Builtins:   builtin.Names(),
+		Logger:     d.Logger,
+	}, accts)
+	if err != nil {
+		return nil, err
+	}
+	a.accounts = &accounts{cfg: cfg, store: a.store, plugins: a.plugins}
+
+	a.watcher, err = watch.New(watch.Options{
+		Store: a.store, Rules: a.rules, Feeds: cfg.Feeds, Notifier: a.notifier, Logger: d.Logger,
+		Trends: a.accounts.trends,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.metrics = metrics.New(metrics.Sources{Store: a.store, Feeds: a.feedStats, Rules: a.rulesStat}, d.Logger)
+	networks := &instrumented{plugins: a.plugins, m: a.metrics}
+	validator := &validator{networks: networks}
+	sched, err := schedule.New(schedule.Options{Store: a.store, TimeZone: cfg.Daemon.TimeZone, Validator: validator, Logger: d.Logger})
+	if err != nil {
+		return nil, err
+	}
+	limits := map[string]queue.AccountLimit{}
+	for _, ac := range cfg.Accounts {
+		limits[ac.Name] = queue.AccountLimit{Concurrency: ac.Concurrency, Spacing: ac.Spacing.Duration}
+	}
+	a.publisher, err = publish.New(publish.Options{
+		Store: a.store, Networks: networks, OutcomeUnknown: host.OutcomeUnknown, Limits: limits,
+		Gate: a.watcher.Gate(), Notifier: a.notifier, Clock: clock.Real{}, Logger: d.Logger,
+		Scheduler: sched, TimeZone: cfg.Daemon.TimeZone, Grace: cfg.Daemon.ShutdownGrace.Duration,
+		Observer: a.metrics,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	key, err := sessionKey(cfg.Daemon.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	ui := web.New(web.Options{
+		Store: a.store, Logger: d.Logger, Validator: validator, Accounts: a.accounts, Rules: a.rules,
+		Watch: a.watcher, Warnings: a.watcher, Kicker: a.publisher, DefaultTimeZone: cfg.Daemon.TimeZone,
+		SessionKey: key,
+	})
+	apiHandler := api.New(api.Options{
+		Store: a.store, Logger: d.Logger, Validator: validator, Accounts: a.accounts, Rules: a.rules,
+		Watch: a.watcher, Warnings: a.watcher, Kicker: a.publisher, Schedule: schedule.Validate,
+		DefaultTimeZone: cfg.Daemon.TimeZone, Version: Version, SessionUser: ui.SessionUser,
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/api/v1/", apiHandler)
+	mux.Handle("GET /metrics", a.metrics.Handler())
+	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.Handle("/", ui)
+	a.handler = mux
+	return a, nil
+}
+
+// startLoops starts the background parts: notifications, rule file watching, feeds and
+// incidents, and the publisher (which first recovers publishes a crash left unfinished).
+func (a *app) startLoops(ctx context.Context) {
+	run := func(name string, f func(context.Context) error) {
+		a.loops.Go(func() {
+			if err := f(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				a.log.Error(name+" stopped", "err", err)
+			}
+		})
+	}
+	run("notifier", a.notifier.Run)
+	run("rule file watcher", a.rules.Watch)
+	run("watcher", a.watcher.Run)
+	run("publisher", a.publisher.Run)
+	close(a.ready)
+}
+
+func (a *app) kick() { a.publisher.Kick() }
+
+// wait waits for the loops to stop, at most until ctx ends.
+func (a *app) wait(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { a.loops.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		a.log.Warn("some loops did not stop within the shutdown grace")
+	}
+}
+
+func (a *app) close() {
+	a.closeOnce.Do(func() {
+		if a.plugins != nil {
+			_ = a.plugins.Close()
+		}
+		if a.store != nil {
+			_ = a.store.Close()
+		}
+	})
+}
+
+func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// readyz answers 200 once the daemon publishes and its database answers.
+func (a *app) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	select {
+	case <-a.ready:
+	default:
+		http.Error(w, "starting", http.StatusServiceUnavailable)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := a.store.CountPosts(ctx); err != nil {
+		http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+func (a *app) feedStats() []metrics.FeedStat {
+	var out []metrics.FeedStat
+	for _, f := range a.watcher.FeedStatus() {
+		out = append(out, metrics.FeedStat{Name: f.Name, Polls: f.Polls, NotModified: f.NotMod, Items: f.Items,
+			ConsecutiveFailures: f.Failures, LastOK: f.LastOK})
+	}
+	return out
+}
+
+func (a *app) rulesStat() metrics.RulesStat {
+	st := a.rules.Status()
+	ok, bad := a.rules.ReloadCounts()
+	return metrics.RulesStat{Loaded: len(st.Rules), LastReloadOK: st.LastReloadError == "", ReloadsOK: ok, ReloadsFailed: bad}
+}
+
+// sessionKey returns the web UI's cookie signing key, kept in DATA_DIR/session.key so
+// that people stay logged in across restarts.
+func sessionKey(dataDir string) ([]byte, error) {
+	path := filepath.Join(dataDir, "session.key")
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	b = make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// Reload applies what can change while running: the rule files and log_level. Other
+// changes to tact.toml need a restart; they are logged as such.
+func (d *Daemon) Reload(ctx context.Context) {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	a := d.app
+	if a == nil {
+		return
+	}
+	if d.Config.Path != "" {
+		cfg, err := config.Load(d.Config.Path)
+		if err != nil {
+			d.Logger.Error("reload: tact.toml refused; the running configuration stays in force", "err", err)
+		} else {
+			if d.LogLevel != nil {
+				_ = d.LogLevel.UnmarshalText([]byte(cfg.Daemon.LogLevel))
+			}
+			if changed := restartOnly(d.Config, cfg); len(changed) > 0 {
+				d.Logger.Warn("reload: these changes take effect at the next restart", "changed", changed)
+			}
+		}
+	}
+	if err := a.rules.Reload(ctx); err != nil {
+		d.Logger.Error("reload: rules refused; the previous rules stay in force", "err", err)
+		return
+	}
+	d.Logger.Info("reloaded", "rules", len(a.rules.Status().Rules))
+}
+
+// restartOnly names the parts of tact.toml that differ and are only read at start.
+func restartOnly(old, cur *config.Config) []string {
+	var out []string
+	if old.Daemon.Listen != cur.Daemon.Listen || old.Daemon.DataDir != cur.Daemon.DataDir || old.Daemon.PluginDir != cur.Daemon.PluginDir {
+		out = append(out, "[daemon]")
+	}
+	if fmt.Sprint(old.Accounts) != fmt.Sprint(cur.Accounts) {
+		out = append(out, "[[account]]")
+	}
+	if fmt.Sprint(old.Feeds) != fmt.Sprint(cur.Feeds) {
+		out = append(out, "[[feed]]")
+	}
+	if fmt.Sprint(old.Notify) != fmt.Sprint(cur.Notify) {
+		out = append(out, "[[notify]]")
+	}
+	return out
+}
+
