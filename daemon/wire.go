@@ -301,4 +301,3 @@ func restartOnly(old, cur *config.Config) []string {
 	}
 	return out
 }
-
