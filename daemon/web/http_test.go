@@ -256,6 +256,7 @@ func TestEveryPageRenders(t *testing.T) {
 		"/incidents":        {"air-disaster", "Declare incident", "Resolve #"},
 		"/rules":            {"air-disaster", "earthquake", "Reload rule files"},
 		"/audit":            {"post.approve"},
+		"/audit?since=soon": {"The Since field was not used"},
 		"/import":           {"campaign,at,text"},
 		"/posts/1/edit":     {"Save post #1"},
 		"/static/style.css": {"focus-visible"},
@@ -280,6 +281,35 @@ func TestEveryPageRenders(t *testing.T) {
 	}
 	if resp, _ := c.do("GET", "/?state=bogus", nil); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("GET /?state=bogus: %d, want a redirect with an explanation", resp.StatusCode)
+	}
+}
+
+func TestPauseAllAndResumeAll(t *testing.T) {
+	f := mustFixture(t)
+	admin := f.client()
+	admin.login(f.tokens[queue.RoleAdmin])
+	marketer := f.client()
+	marketer.login(f.tokens[queue.RoleMarketer])
+	if resp, _ := marketer.do("POST", "/campaigns/pause-all", url.Values{"csrf": {marketer.csrf("/")}, "reason": {"x"}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("marketer pause-all: %d, want 403", resp.StatusCode)
+	}
+	resp, _ := admin.do("POST", "/campaigns/pause-all", url.Values{"csrf": {admin.csrf("/")}, "reason": {"Crisis: all quiet"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("pause-all: %d", resp.StatusCode)
+	}
+	if c, _ := f.store.Campaign(f.ctx, f.spring.ID); c.State != queue.CampaignPaused || c.Pause.Reason != "Crisis: all quiet" {
+		t.Fatalf("spring after pause-all: %s %+v", c.State, c.Pause)
+	}
+	_, page := admin.do("GET", "/campaigns", nil)
+	if !strings.Contains(page, "Paused 1 active campaign") {
+		t.Errorf("no flash after pause-all:\n%s", page)
+	}
+	admin.do("POST", "/campaigns/resume-all", url.Values{"csrf": {admin.csrf("/")}})
+	if c, _ := f.store.Campaign(f.ctx, f.spring.ID); c.State != queue.CampaignActive {
+		t.Fatalf("spring after resume-all: %s", c.State)
+	}
+	if c, _ := f.store.Campaign(f.ctx, f.travel.ID); c.State != queue.CampaignPaused {
+		t.Fatalf("resume-all resumed the campaign the rule paused: %s", c.State)
 	}
 }
 
@@ -354,5 +384,60 @@ func TestReloadErrorIsShown(t *testing.T) {
 	_, body := c.do("GET", "/rules", nil)
 	if !strings.Contains(body, "The last reload failed") || !strings.Contains(body, "broken.toml") || !strings.Contains(body, "air-disaster") {
 		t.Fatalf("rules page after a failed reload:\n%s", body)
+	}
+}
+
+func TestHoldReleasePauseAndStaleApprove(t *testing.T) {
+	f := mustFixture(t)
+	c := f.client()
+	c.login(f.tokens[queue.RoleMarketer])
+	post := func(path string, form url.Values) string {
+		t.Helper()
+		form.Set("csrf", c.csrf("/"))
+		resp, _ := c.do("POST", path, form)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("POST %s: %d", path, resp.StatusCode)
+		}
+		_, page := c.do("GET", resp.Header.Get("Location"), nil)
+		return page
+	}
+	p := f.posts["shipping"]
+	post(fmt.Sprintf("/posts/%d/hold", p.ID), url.Values{"version": {fmt.Sprint(p.Version)}})
+	if got := f.get(p.ID).State; got != queue.PostHeld {
+		t.Fatalf("after hold: %s", got)
+	}
+	page := post(fmt.Sprintf("/posts/%d/release", p.ID), url.Values{"version": {fmt.Sprint(f.get(p.ID).Version)}})
+	if got := f.get(p.ID).State; got != queue.PostPending || !strings.Contains(page, "pending again and needs an approval") {
+		t.Fatalf("after release: %s", got)
+	}
+
+	// Approving with the version shown before someone else's edit is refused, and says why.
+	old := f.get(p.ID).Version
+	text := "Free shipping on every order, this week only."
+	if _, err := f.store.EditPost(f.ctx, queue.System("test"), p.ID, 0, queue.PostEdit{Text: &text}); err != nil {
+		t.Fatal(err)
+	}
+	page = post(fmt.Sprintf("/posts/%d/approve", p.ID), url.Values{"version": {fmt.Sprint(old)}})
+	if got := f.get(p.ID).State; got != queue.PostPending || !strings.Contains(page, "changed since you opened it") {
+		t.Fatalf("stale approve: %s", got)
+	}
+	page = post(fmt.Sprintf("/posts/%d/reject", p.ID), url.Values{"version": {"0"}})
+	if got := f.get(p.ID).State; got != queue.PostPending || !strings.Contains(page, "say why in the Reason field") {
+		t.Fatalf("reject without a reason: %s", got)
+	}
+
+	page = post(fmt.Sprintf("/campaigns/%d/pause", f.spring.ID), url.Values{"reason": {" "}})
+	if c, _ := f.store.Campaign(f.ctx, f.spring.ID); c.State != queue.CampaignActive || !strings.Contains(page, "say why") {
+		t.Fatalf("pause without a reason: %s", c.State)
+	}
+	post(fmt.Sprintf("/campaigns/%d/pause", f.spring.ID), url.Values{"reason": {"Supplier strike"}})
+	cp, _ := f.store.Campaign(f.ctx, f.spring.ID)
+	if cp.State != queue.CampaignPaused || cp.Pause.Reason != "Supplier strike" || cp.Pause.By.Name != "mona" {
+		t.Fatalf("after pause: %s %+v", cp.State, cp.Pause)
+	}
+	// No rule paused it, so resume needs no confirmation.
+	page = post(fmt.Sprintf("/campaigns/%d/resume", f.spring.ID), url.Values{})
+	if cp, _ := f.store.Campaign(f.ctx, f.spring.ID); cp.State != queue.CampaignActive || !strings.Contains(page, "Resumed campaign spring-sale") {
+		t.Fatalf("after resume: %s", cp.State)
 	}
 }

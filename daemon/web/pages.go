@@ -207,6 +207,31 @@ func (h *Handler) pauseCampaign(w http.ResponseWriter, rq *request) {
 	h.done(w, rq, "/campaigns", "ok", fmt.Sprintf("Paused campaign %s. It publishes nothing until someone resumes it.", c.Name))
 }
 
+// pauseAll is crisis mode: every active campaign stops at once.
+func (h *Handler) pauseAll(w http.ResponseWriter, rq *request) {
+	reason := strings.TrimSpace(rq.PostFormValue("reason"))
+	if reason == "" {
+		h.done(w, rq, "/campaigns", "error", "Nothing was paused: say why in the Reason field, so whoever resumes knows.")
+		return
+	}
+	n, err := h.opt.Store.PauseAll(rq.Context(), rq.actor(), reason)
+	if err != nil {
+		h.done(w, rq, "/campaigns", "error", h.explain(rq.Context(), err, "pause every campaign"))
+		return
+	}
+	h.done(w, rq, "/campaigns", "ok", fmt.Sprintf("Paused %d active %s. Resume all undoes this pause only; rule pauses stay.", n, plural(n, "campaign", "campaigns")))
+}
+
+func (h *Handler) resumeAll(w http.ResponseWriter, rq *request) {
+	n, err := h.opt.Store.ResumeAll(rq.Context(), rq.actor())
+	if err != nil {
+		h.done(w, rq, "/campaigns", "error", h.explain(rq.Context(), err, "resume the campaigns"))
+		return
+	}
+	h.kick()
+	h.done(w, rq, "/campaigns", "ok", fmt.Sprintf("Resumed %d %s paused by Pause all. Campaigns paused by rules or one by one stay paused.", n, plural(n, "campaign", "campaigns")))
+}
+
 type resumeData struct {
 	C         *queue.Campaign
 	Loc       *time.Location
@@ -431,7 +456,7 @@ func parseSince(s string, now time.Time, loc *time.Location) (time.Time, error) 
 	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
 		return t, nil
 	}
-	return time.Time{}, fmt.Errorf("Since %q is not understood: write 24h, 7d or a date such as 2026-05-01. Showing the last 7 days", s)
+	return time.Time{}, fmt.Errorf("since %q is not understood: write 24h, 7d or a date such as 2026-05-01; showing the last 7 days", s)
 }
 
 // linkOK reports whether an evidence link may be shown as a link: only http(s), so that a

@@ -122,6 +122,8 @@ func (h *Handler) routes() {
 	m.Handle("POST /import", h.action(queue.RoleMarketer, h.importCSV))
 	m.Handle("GET /calendar", h.page(read, h.calendarPage))
 	m.Handle("GET /campaigns", h.page(read, h.campaignsPage))
+	m.Handle("POST /campaigns/pause-all", h.action(queue.RoleAdmin, h.pauseAll))
+	m.Handle("POST /campaigns/resume-all", h.action(queue.RoleAdmin, h.resumeAll))
 	m.Handle("POST /campaigns/{id}/pause", h.action(queue.RoleMarketer, h.pauseCampaign))
 	m.Handle("POST /campaigns/{id}/resume", h.action(queue.RoleMarketer, h.resumeCampaign))
 	m.Handle("GET /incidents", h.page(read, h.incidentsPage))
