@@ -117,8 +117,9 @@ type Publisher struct {
 	maxIdle     time.Duration
 	observer    Observer
 
-	kick chan struct{}
-	wg   sync.WaitGroup // publishes and recoveries in flight
+	kick  chan struct{}  // something changed outside: a full wake
+	freed chan struct{}  // a publish finished: claim more, skip the housekeeping
+	wg    sync.WaitGroup // publishes and recoveries in flight
 
 	mu         sync.Mutex
 	running    bool
@@ -148,6 +149,7 @@ func New(o Options) (*Publisher, error) {
 		lookupDelay: o.LookupBackoff, parallel: o.Parallel, grace: o.Grace, pace: o.Pace, maxIdle: o.MaxIdle,
 		observer: o.Observer,
 		kick:     make(chan struct{}, 1),
+		freed:    make(chan struct{}, 1),
 		inflight: map[int64]bool{}, lastStart: map[string]time.Time{}, unhealthy: map[string]bool{},
 	}
 	if p.unknownErr == nil {
@@ -223,13 +225,20 @@ func (p *Publisher) Run(ctx context.Context) error {
 		p.mu.Unlock()
 	}
 	p.log.Info("publisher started", "parallel", p.parallel, "max_attempts", p.maxAttempts)
+	housekeeping := true
 	for ctx.Err() == nil {
-		wake := p.cycle(ctx, work)
+		wake := p.cycle(ctx, work, housekeeping)
 		t := clock.Until(p.clk, wake)
 		select {
 		case <-ctx.Done():
 		case <-p.kick:
+			housekeeping = true
 		case <-t.C():
+			housekeeping = true
+		case <-p.freed:
+			// Only a slot came free: claim, but leave ticks, autopilot and missed posts to
+			// the planned wake, unless its time has come anyway.
+			housekeeping = !p.clk.Now().Before(wake)
 		}
 		t.Stop()
 	}
@@ -263,15 +272,30 @@ func (p *Publisher) stop(stopWork context.CancelFunc) {
 	p.log.Info("publisher stopped")
 }
 
-// cycle does one wake's work and returns when to wake next.
-func (p *Publisher) cycle(ctx, work context.Context) time.Time {
+// cycle does one wake's work and returns when to wake next. Housekeeping is recovery,
+// recurring ticks, autopilot and missed posts; claiming is always done.
+func (p *Publisher) cycle(ctx, work context.Context, housekeeping bool) time.Time {
 	now := p.clk.Now()
 	retry := now.Add(p.pace)
 	p.retryUnfinished(ctx)
+	if housekeeping {
+		if ok := p.housekeep(ctx, work, now); !ok {
+			return retry
+		}
+	}
+	if ctx.Err() != nil {
+		return now // stopping: claim nothing new
+	}
+	return p.claim(ctx, work, now, retry)
+}
+
+// housekeep does what time alone makes due; false when the deliveries left publishing by
+// an earlier run could not be listed (nothing may be claimed before they are known).
+func (p *Publisher) housekeep(ctx, work context.Context, now time.Time) bool {
 	if !p.isRecovered() {
 		if err := p.startRecovery(ctx, work); err != nil {
-			p.log.Error("cannot list deliveries left publishing; will try again", "err", err)
-			return retry
+			p.logErr(ctx, "cannot list deliveries left publishing; will try again", err)
+			return false
 		}
 	}
 	if res, err := p.sched.Tick(ctx, now); err != nil {
@@ -289,10 +313,14 @@ func (p *Publisher) cycle(ctx, work context.Context) time.Time {
 	} else if n > 0 {
 		p.log.Info("posts missed their time", "count", n)
 	}
-	if ctx.Err() != nil {
-		return now // stopping: claim nothing new
-	}
+	return true
+}
 
+// claim claims what is due and returns when to wake next.
+func (p *Publisher) claim(ctx, work context.Context, now, retry time.Time) time.Time {
+	if !p.isRecovered() {
+		return retry
+	}
 	p.mu.Lock()
 	free := p.parallel - p.busy
 	p.mu.Unlock()
@@ -392,10 +420,17 @@ func (p *Publisher) dispatch(id int64, counted bool, fn func()) {
 			delete(p.inflight, id)
 			p.mu.Unlock()
 			p.wg.Done()
-			p.Kick() // a slot is free, an account's concurrency too
+			p.signalFreed() // a slot is free, an account's concurrency too
 		}()
 		fn()
 	}()
+}
+
+func (p *Publisher) signalFreed() {
+	select {
+	case p.freed <- struct{}{}:
+	default:
+	}
 }
 
 func (p *Publisher) isRecovered() bool {
