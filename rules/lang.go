@@ -107,32 +107,42 @@ func languagesFor(declared string, toks []token) []lang {
 var cueWords = map[string]lang{
 	"the": langEN, "and": langEN, "of": langEN, "to": langEN, "in": langEN, "is": langEN,
 	"for": langEN, "with": langEN, "after": langEN, "as": langEN, "at": langEN, "from": langEN,
-	"on": langEN, "by": langEN, "this": langEN, "our": langEN, "your": langEN, "are": langEN,
+	"by": langEN, "this": langEN, "our": langEN, "your": langEN, "are": langEN,
 	"was": langEN, "has": langEN, "have": langEN, "into": langEN, "off": langEN, "over": langEN,
 	"le": langFR, "la": langFR, "les": langFR, "des": langFR, "du": langFR, "et": langFR,
 	"un": langFR, "une": langFR, "dans": langFR, "sur": langFR, "pour": langFR, "au": langFR,
 	"aux": langFR, "est": langFR, "avec": langFR, "par": langFR, "apres": langFR, "nous": langFR,
 	"vous": langFR, "notre": langFR, "votre": langFR, "sous": langFR, "ses": langFR, "ont": langFR,
 	"plus": langFR, "sont": langFR, "leur": langFR, "qui": langFR, "ete": langFR,
+	// Spanish cues only stop French ones ("la") from deciding a Spanish text.
+	"el": langES, "los": langES, "las": langES, "del": langES, "por": langES, "con": langES,
+	"una": langES, "y": langES, "muertos": langES, "tras": langES,
 }
 
 // detect guesses the language of a text: function-word counts first (cheap, reliable on
 // headlines), then whatlanggo limited to the languages we stem. ok is false when unsure.
 func detect(toks []token) (lang, bool) {
-	var en, fr int
+	var en, fr, es int
 	for _, t := range toks {
-		if l, ok := cueWords[t.Word]; ok {
-			if l == langEN {
-				en++
-			} else {
-				fr++
-			}
+		switch l, ok := cueWords[t.Word]; {
+		case !ok:
+		case l == langEN:
+			en++
+		case l == langFR:
+			fr++
+		default:
+			es++
 		}
 	}
+	if es > 0 && es >= fr {
+		en, fr = 0, 0 // let the trigram detector decide
+	}
+	// One cue against none settles a headline ("Alain Delon est mort à 88 ans"); with cues
+	// on both sides, one language needs twice the other's.
 	switch {
-	case en >= 2 && en >= 2*fr+1:
+	case en >= 1 && fr == 0, en >= 2 && en >= 2*fr:
 		return langEN, true
-	case fr >= 2 && fr >= 2*en+1:
+	case fr >= 1 && en == 0, fr >= 2 && fr >= 2*en:
 		return langFR, true
 	}
 	var b strings.Builder

@@ -228,3 +228,23 @@ func TestRunCaseExpectations(t *testing.T) {
 		}
 	}
 }
+
+// A Set is shared by the watcher, the API and the publisher at once.
+func TestConcurrentMatching(t *testing.T) {
+	set := mustSet(t, postRule)
+	done := make(chan []Verdict)
+	for g := 0; g < 8; g++ {
+		go func() {
+			var last []Verdict
+			for i := 0; i < 200; i++ {
+				last = set.Evaluate(Text{Title: fmt.Sprintf("Wildfire near Lahaina, day %d", i)}, PostInput{Text: "Smoky jerky from Lahaina"})
+			}
+			done <- last
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if vs := <-done; len(vs) != 1 {
+			t.Errorf("goroutine %d: %d verdicts", g, len(vs))
+		}
+	}
+}

@@ -2,7 +2,7 @@ package rules
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 )
@@ -293,7 +293,7 @@ func uncovered(hs, nots []hit) []hit {
 func (m *matcher) texts(hs []hit) []string {
 	var out []string
 	seen := map[int32]bool{}
-	sort.SliceStable(hs, func(i, j int) bool { return hs[i].start < hs[j].start })
+	slices.SortStableFunc(hs, func(a, b hit) int { return int(a.start - b.start) })
 	for _, h := range hs {
 		if !seen[h.pat] {
 			seen[h.pat] = true

@@ -111,6 +111,9 @@ func tokenize(text string) []token {
 // appendWord splits one raw word at its apostrophes (and, in a hashtag, at its capitals)
 // and appends the resulting tokens.
 func appendWord(toks []token, raw string, initial, hashtag bool) []token {
+	if !hashtag && !strings.ContainsAny(raw, "'’ʼ‘`´") {
+		return append(toks, makeToken(raw, initial, false))
+	}
 	parts := splitApostrophes(raw)
 	for _, p := range parts {
 		if hashtag {
