@@ -81,6 +81,21 @@ func New(opt Options) http.Handler {
 		mux.HandleFunc(rt.method+" "+rt.path, s.serve(rt))
 	}
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+		// Nothing more specific matched: either the path is unknown, or it exists with
+		// other methods. Say which, in JSON like every other error.
+		var allow []string
+		for _, m := range []string{"GET", "POST", "PATCH", "DELETE"} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "/api/v1/" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeJSON(w, http.StatusMethodNotAllowed, ErrorBody{Error: "method " + r.Method + " is not allowed on " + r.URL.Path + "; allowed: " + strings.Join(allow, ", ")})
+			return
+		}
 		writeJSON(w, http.StatusNotFound, ErrorBody{Error: "no API route " + r.Method + " " + r.URL.Path + "; see /api/v1/openapi.json for the list"})
 	})
 	return mux

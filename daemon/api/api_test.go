@@ -415,6 +415,10 @@ func TestBadInputChangesNothing(t *testing.T) {
 		t.Errorf("404: %s", r.raw)
 	}
 	e.must(404, e.do(queue.RoleViewer, "GET", "/api/v1/nothing-here", nil))
+	r = e.must(405, e.do(queue.RoleViewer, "DELETE", "/api/v1/campaigns/spring/pause", nil))
+	if r.header.Get("Allow") != "POST" || !strings.Contains(r.str("error"), "allowed: POST") {
+		t.Errorf("405: %v %s", r.header, r.raw)
+	}
 }
 
 func TestApprovingAPostWithProblemsIsRefused(t *testing.T) {
