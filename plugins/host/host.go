@@ -230,6 +230,7 @@ func sameAccount(a, b Account) bool {
 // Network returns the account's network. The process starts on first use; every call
 // gets the manager's CallTimeout unless ctx already has a deadline. The value also
 // implements sdk.Trender (a plugin without trends answers with a Permanent error).
+// After Update replaces an account, earlier values for it fail: ask again.
 func (m *Manager) Network(account string) (sdk.Network, error) {
 	p, err := m.proc(account)
 	if err != nil {

@@ -405,3 +405,26 @@ func TestAccountsState(t *testing.T) {
 		t.Errorf("good = %+v, want running with the configured max length 120", g)
 	}
 }
+
+// A plugin that panics in Publish dies: the publish is outcome-unknown, the panic reaches
+// the log as an error with the account, and the next call runs on a new process.
+func TestPanicInPublish(t *testing.T) {
+	rec := newRecorder()
+	acct, _ := outboxAccount(t, "crashy", "testnet")
+	m := newManager(t, Config{Logger: slog.New(rec)}, acct)
+	net, _ := m.Network("crashy")
+	ctx := ctxT(t)
+	_, err := net.Publish(ctx, sdk.Post{Text: "boom [panic]"}, "k-panic")
+	if !OutcomeUnknown(err) {
+		t.Fatalf("Publish that crashed the plugin = %v, want outcome unknown", err)
+	}
+	waitFor(t, "the panic in the log", func() bool {
+		_, ok := rec.find(func(r record) bool {
+			return strings.Contains(r.msg, "testnet: asked to panic") && r.level == slog.LevelError && r.attrs["account"] == "crashy"
+		})
+		return ok
+	})
+	if _, found, err := net.Lookup(ctx, "k-panic"); err != nil || found {
+		t.Fatalf("Lookup after the crash = %v, %v; want not found (nothing was written)", found, err)
+	}
+}

@@ -1,6 +1,7 @@
 // Command tact-plugin-testnet is an outbox with switches for plugins/host tests:
 //   - text containing "[hang-after-write]": the post is written, then Publish never returns
 //   - text containing "[hang]": Publish never returns and writes nothing
+//   - text containing "[panic]": Publish panics (the process dies, its trace on stderr)
 //   - Lookup of the key "hang": never returns
 //   - setting marker=X: Configure logs X through slog and prints it raw to stderr
 package main
@@ -46,6 +47,8 @@ func (t testnet) Publish(ctx context.Context, p sdk.Post, key string) (sdk.Recei
 		select {}
 	case strings.Contains(p.Text, "[hang]"):
 		select {}
+	case strings.Contains(p.Text, "[panic]"):
+		panic("testnet: asked to panic")
 	}
 	return t.Outbox.Publish(ctx, p, key)
 }
