@@ -10,6 +10,7 @@ import (
 	"github.com/tact-hq/tact/daemon/clock"
 	"github.com/tact-hq/tact/daemon/queue"
 	"github.com/tact-hq/tact/daemon/sqlite"
+	"github.com/tact-hq/tact/plugins/sdk"
 )
 
 type env struct {
@@ -278,5 +279,33 @@ func TestEmptyPoolSkipsTheTick(t *testing.T) {
 	}
 	if got := e.stored(c.ID).NextTick; !got.Equal(time.Date(2026, 3, 3, 8, 0, 0, 0, time.UTC)) {
 		t.Fatalf("NextTick = %v", got)
+	}
+}
+
+// lengthCheck is a Validator with a network's kind of rule: at most 10 characters.
+type lengthCheck struct{}
+
+func (lengthCheck) Validate(_ context.Context, accounts []string, p sdk.Post) ([]string, error) {
+	if len([]rune(p.Text)) > 10 {
+		return []string{accounts[0] + ": text: too long for this network"}, nil
+	}
+	return nil, nil
+}
+
+func TestRecurringPostsAreValidatedWithTheirNetworks(t *testing.T) {
+	e := newEnv(t, time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC))
+	s, err := New(Options{Store: e.db, Validator: lengthCheck{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sched = s
+	c := e.campaign(queue.Campaign{Schedule: "0 9,10 * * *", TimeZone: "UTC", Pool: []string{"short", "far too long for it"},
+		Lead: queue.Duration(6 * time.Hour)})
+	if r := e.tick(); r.Created != 2 {
+		t.Fatalf("%+v", r)
+	}
+	ps := e.posts(c.ID)
+	if len(ps[0].Problems) != 0 || len(ps[1].Problems) != 1 || ps[1].Problems[0] != "brand-outbox: text: too long for this network" {
+		t.Fatalf("problems: %q and %q", ps[0].Problems, ps[1].Problems)
 	}
 }
