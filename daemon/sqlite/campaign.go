@@ -69,7 +69,7 @@ func validateCampaign(c *queue.Campaign) error {
 			return queue.Errorf(queue.Invalid, "accounts", "campaign %q has an empty account name", c.Name)
 		}
 	}
-	c.Topics = dedupe(c.Topics)
+	c.Topics = nonEmpty(dedupe(c.Topics))
 	if c.Approval == "" {
 		c.Approval = queue.ApprovalRequired
 	}
@@ -110,15 +110,13 @@ func parseSchedule(spec, zone string) (cron.Schedule, error) {
 	return cron.ParseStandard(spec)
 }
 
+// dedupe trims the names and drops repeats, keeping the first occurrence's order. An empty
+// name is kept (once) so that validation can point at it.
 func dedupe(ss []string) []string {
 	var out []string
 	seen := make(map[string]bool, len(ss))
 	for _, s := range ss {
 		s = strings.TrimSpace(s)
-		if s == "" && len(ss) > 0 {
-			out = append(out, s) // kept so validation can name it
-			continue
-		}
 		if !seen[s] {
 			seen[s] = true
 			out = append(out, s)

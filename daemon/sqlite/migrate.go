@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/tact-hq/tact/daemon/queue"
 )
 
 //go:embed migrations/*.sql
@@ -81,10 +83,12 @@ func (db *DB) migrate(ctx context.Context) error {
 			return fmt.Errorf("database %s has schema version %d, but this tact only knows versions up to %d: "+
 				"it was written by a newer tact; upgrade tact (or restore a backup taken before the upgrade)", db.path, current, latest)
 		}
+		var applied []string
 		for _, m := range ms {
 			if m.version <= current {
 				continue
 			}
+			applied = append(applied, m.name)
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return fmt.Errorf("database %s: apply migration %s: %w", db.path, m.name, err)
 			}
@@ -93,6 +97,9 @@ func (db *DB) migrate(ctx context.Context) error {
 				return db.failure("record migration "+m.name, err)
 			}
 		}
-		return nil
+		if len(applied) == 0 {
+			return nil
+		}
+		return tx.audit(queue.System("store"), "schema.migrate", "database", fmt.Sprintf("schema %d -> %d (%s)", current, latest, strings.Join(applied, ", ")))
 	})
 }

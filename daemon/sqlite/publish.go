@@ -78,12 +78,22 @@ func (db *DB) ClaimDue(ctx context.Context, r queue.ClaimRequest) (claims []*que
 	if limit <= 0 {
 		limit = 10
 	}
+	now := r.Now.UTC()
+	if r.Now.IsZero() {
+		now = db.now().UTC()
+	}
+	// Most calls find nothing due. Asking a read snapshot first keeps those from taking
+	// the write lock and paying for a commit; anything found is re-checked under the lock.
+	var due bool
+	if err := db.view(ctx, func(tx *tx) error {
+		cands, err := tx.claimCandidates(now, candidate{due: -1 << 63}, 1)
+		due = len(cands) > 0
+		return err
+	}); err != nil || !due {
+		return nil, err
+	}
 	err = db.update(ctx, func(tx *tx) error {
 		claims = nil
-		now := r.Now.UTC()
-		if r.Now.IsZero() {
-			now = tx.now
-		}
 		tx.now = now
 		var open []*queue.Incident
 		if r.Gate != nil {

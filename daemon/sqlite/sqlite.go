@@ -104,6 +104,8 @@ func dsn(path string, busy time.Duration, readOnly bool) string {
 	q.Set("_synchronous", "FULL")
 	q.Set("_foreign_keys", "on")
 	q.Set("_busy_timeout", fmt.Sprint(busy.Milliseconds()))
+	// Reuse prepared statements: preparing costs more than running most of these queries.
+	q.Set("_stmt_cache_size", "64")
 	if readOnly {
 		q.Set("_query_only", "true")
 	} else {
@@ -212,7 +214,7 @@ func (db *DB) failure(doing string, err error) error {
 	case sqlite3.ErrIoErr:
 		msg = "the disk failed to read or write the database; nothing was changed: check the disk and its free space, then try again"
 	case sqlite3.ErrReadonly, sqlite3.ErrPerm, sqlite3.ErrCantOpen:
-		msg = "the database file or its directory cannot be written; nothing was changed: check the permissions of " + db.path + " and its directory"
+		msg = "the database file cannot be opened or written; nothing was changed: check that the directory of " + db.path + " exists and that tact may write there"
 	case sqlite3.ErrCorrupt, sqlite3.ErrNotADB:
 		msg = "the database file is damaged or is not a tact database: restore it from a backup"
 	default:
