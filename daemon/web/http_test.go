@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -106,12 +107,23 @@ func TestSessionEnds(t *testing.T) {
 		c.login(f.tokens[queue.RoleViewer])
 		u, _ := url.Parse(f.srv.URL)
 		cks := c.hc.Jar.Cookies(u)
+		tampered := false
 		for _, ck := range cks {
 			if ck.Name == "tact_session" {
-				// Claim to be user 3 (the admin) with the viewer's signature.
+				// Push the expiry years ahead, keeping the signature: only the MAC can tell.
 				p, sig, _ := strings.Cut(ck.Value, ".")
-				ck.Value = strings.Replace(p, "A", "B", 1) + "." + sig
+				raw, err := base64.RawURLEncoding.DecodeString(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fields := strings.Split(string(raw), "|")
+				fields[3] = "4102444800"
+				ck.Value = base64.RawURLEncoding.EncodeToString([]byte(strings.Join(fields, "|"))) + "." + sig
+				tampered = true
 			}
+		}
+		if !tampered {
+			t.Fatal("no session cookie to tamper with")
 		}
 		c.hc.Jar.SetCookies(u, cks)
 		if resp, _ := c.do("GET", "/", nil); resp.StatusCode != http.StatusSeeOther {
