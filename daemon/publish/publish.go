@@ -50,16 +50,22 @@ func (p *Publisher) publish(work context.Context, c *queue.Claim) {
 
 	var outcome string
 	var typed *sdk.Error
+	isTyped := errors.As(err, &typed)
 	switch {
 	case err == nil:
 		outcome = p.published(work, log, c, r, "")
-	case errors.As(err, &typed):
+	case p.unknownErr(err) || !isTyped && (timeout || errors.Is(err, context.DeadlineExceeded)):
+		// The call may or may not have reached the network.
+		if work.Err() != nil {
+			outcome = p.interrupted(log, err)
+			break
+		}
+		log.Warn("publish outcome unknown: asking the network", "err", err)
+		outcome = p.resolve(work, log, c, err)
+	case isTyped: // the network's own answer
 		outcome = p.failedWith(work, log, c, typed)
 	case work.Err() != nil:
 		outcome = p.interrupted(log, err)
-	case timeout || errors.Is(err, context.DeadlineExceeded) || p.unknownErr(err):
-		log.Warn("publish outcome unknown: asking the network", "err", err)
-		outcome = p.resolve(work, log, c, err)
 	default: // untyped errors are retryable (sdk.KindOf)
 		outcome = p.failedWith(work, log, c, &sdk.Error{Kind: sdk.Retryable, Message: err.Error()})
 	}

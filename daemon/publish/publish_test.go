@@ -271,6 +271,24 @@ func TestOutcomeUnknownIsResolvedThroughLookup(t *testing.T) {
 		}
 	})
 
+	t.Run("a call past its deadline is unknown too", func(t *testing.T) {
+		h := newHarness(t, nil)
+		net := &scripted{
+			publish: func(int, context.Context, string) (sdk.Receipt, error) { return sdk.Receipt{}, context.DeadlineExceeded },
+			lookup:  func(int, string) (sdk.Receipt, bool, error) { return receipt("late-but-there"), true, nil },
+		}
+		h.nets.set("brand-x", net)
+		p := h.approved(h.campaign("spring", "brand-x"), t0.Add(time.Hour), "hello")
+		h.start()
+		h.at(p.DueAt)
+		if got := h.waitState(p.ID, queue.PostPublished); got.Deliveries[0].RemoteID != "late-but-there" {
+			t.Fatalf("receipt %+v", got.Deliveries[0])
+		}
+		if pub, look := net.calls(); pub != 1 || look != 1 {
+			t.Fatalf("%d publishes, %d lookups", pub, look)
+		}
+	})
+
 	t.Run("not found: retried once with the same key", func(t *testing.T) {
 		h, net, p := setup(t, func(int, string) (sdk.Receipt, bool, error) { return sdk.Receipt{}, false, nil })
 		h.at(p.DueAt.Add(30 * time.Second))
