@@ -274,8 +274,10 @@ func TestOutcomeUnknownIsResolvedThroughLookup(t *testing.T) {
 	t.Run("a call past its deadline is unknown too", func(t *testing.T) {
 		h := newHarness(t, nil)
 		net := &scripted{
-			publish: func(int, context.Context, string) (sdk.Receipt, error) { return sdk.Receipt{}, context.DeadlineExceeded },
-			lookup:  func(int, string) (sdk.Receipt, bool, error) { return receipt("late-but-there"), true, nil },
+			publish: func(int, context.Context, string) (sdk.Receipt, error) {
+				return sdk.Receipt{}, context.DeadlineExceeded
+			},
+			lookup: func(int, string) (sdk.Receipt, bool, error) { return receipt("late-but-there"), true, nil },
 		}
 		h.nets.set("brand-x", net)
 		p := h.approved(h.campaign("spring", "brand-x"), t0.Add(time.Hour), "hello")
