@@ -65,14 +65,6 @@ func placeholders(n int) string {
 	return strings.Repeat("?, ", n-1) + "?"
 }
 
-func int64Args(ids []int64) []any {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	return args
-}
-
 // stateArgs returns the states as query arguments.
 func stateArgs(ss []queue.PostState) []any {
 	args := make([]any, len(ss))

@@ -180,7 +180,6 @@ func testApplyIncident(t *testing.T, open Opener) {
 func testCloseExpiredAutoResume(t *testing.T, open Opener) {
 	e := setup(t, open)
 	auto := e.incident("storm", "auto", crash(1, "Storm hits coast"))
-	manual := e.incident("air-disaster", "manual", crash(2, "Jetliner crashes"))
 	onlyAuto, both, onlyManual, byHand := e.campaign(), e.campaign(), e.campaign(), e.campaign()
 	_, err := e.s.PauseCampaigns(e.ctx, []int64{byHand.ID}, queue.Pause{By: ann, Reason: "by hand"})
 	e.must(err)
@@ -188,8 +187,8 @@ func testCloseExpiredAutoResume(t *testing.T, open Opener) {
 	e.must(err)
 	e.clock.Advance(time.Hour)
 	// The manual incident starts later, with a longer window: it covers both, already paused.
-	manual, _, err = e.s.RecordIncident(e.ctx, &queue.Incident{RuleID: "air-disaster", Action: "pause", Resume: "manual",
-		LastItemAt: e.now(), ClosesAt: e.now().Add(100 * time.Hour)})
+	manual, _, err := e.s.RecordIncident(e.ctx, &queue.Incident{RuleID: "air-disaster", Action: "pause", Resume: "manual",
+		LastItemAt: e.now(), ClosesAt: e.now().Add(100 * time.Hour), Evidence: []queue.Evidence{crash(2, "Jetliner crashes")}})
 	e.must(err)
 	_, err = e.s.ApplyIncident(e.ctx, manual.ID, queue.IncidentAction{PauseCampaigns: []int64{both.ID, onlyManual.ID}})
 	e.must(err)

@@ -15,7 +15,6 @@ package storetest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -251,9 +250,4 @@ func (e *env) auditHas(by queue.Actor, action, object, detail string) queue.Audi
 	}
 	e.t.Fatalf("no audit entry %s %s %s containing %q; log:\n%s", by, action, object, detail, strings.Join(lines, "\n"))
 	return queue.AuditEntry{}
-}
-
-func isKind(err error, k queue.Kind) bool {
-	var qe *queue.Error
-	return errors.As(err, &qe) && qe.Kind == k
 }
