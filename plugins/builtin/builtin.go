@@ -8,16 +8,22 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/tact-hq/tact/plugins/bluesky"
 	"github.com/tact-hq/tact/plugins/example"
+	"github.com/tact-hq/tact/plugins/mastodon"
 	"github.com/tact-hq/tact/plugins/outbox"
 	"github.com/tact-hq/tact/plugins/sdk"
+	"github.com/tact-hq/tact/plugins/webhook"
 )
 
 // registry maps each built-in plugin's name to its constructor. Add a network with one line.
 func registry() map[string]func() sdk.Network {
 	return map[string]func() sdk.Network{
-		"outbox":  func() sdk.Network { return outbox.New(nil) },
-		"example": func() sdk.Network { return example.New(nil) },
+		"outbox":   func() sdk.Network { return outbox.New(nil) },
+		"example":  func() sdk.Network { return example.New(nil) },
+		"mastodon": func() sdk.Network { return mastodon.New() },
+		"bluesky":  func() sdk.Network { return bluesky.New() },
+		"webhook":  func() sdk.Network { return webhook.New() },
 	}
 }
 
