@@ -334,8 +334,39 @@ func TestBrowser(t *testing.T) {
 		if in, _ := f.store.Incident(f.ctx, id); in.State != queue.IncidentResolved {
 			t.Fatalf("after resolve: %s", in.State)
 		}
+
+		// Declare by hand: the rule's action applies (the earthquake rule flags "shake" posts).
+		b.do(
+			chromedp.Click(chromedp.CSS("details.card summary")),
+			chromedp.WaitVisible(chromedp.CSS("#d-rule")),
+			chromedp.SetValue(chromedp.CSS("#d-rule"), "air-disaster"),
+			chromedp.SendKeys(chromedp.CSS("#d-note"), "Comms asks for silence on travel today"),
+			chromedp.Click(chromedp.CSS(`form[action="/incidents/declare"] button`)),
+		)
+		b.waitFlash("Declared incident")
+		declared, err := f.store.Incidents(f.ctx, queue.IncidentFilter{States: []queue.IncidentState{queue.IncidentOpen}, RuleID: "air-disaster"})
+		if err != nil || len(declared) != 1 || !declared[0].Declared || declared[0].Note != "Comms asks for silence on travel today" {
+			t.Fatalf("after declaring: %+v %v", declared, err)
+		}
+
 		b.do(chromedp.Navigate(f.srv.URL+"/rules"), chromedp.WaitVisible(chromedp.CSS("table")))
 		b.screenshot("rules")
+
+		// A broken rule file: the reload is refused, the old rules stay, the error is prominent.
+		if err := os.WriteFile(filepath.Join(f.rulesIn, "broken.toml"), []byte("[[rule]]\nid = \"broken\"\naction = \"explode\"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b.do(
+			chromedp.Click(chromedp.CSS(`form[action="/rules/reload"] button`)),
+			chromedp.WaitVisible(chromedp.CSS(".reload-error")),
+		)
+		if got := b.text(".reload-error"); !strings.Contains(got, "broken.toml") || !strings.Contains(got, "stay in force") {
+			t.Errorf("reload error box: %q", got)
+		}
+		if n := b.count("table tbody tr"); n != 2 {
+			t.Errorf("after a failed reload %d rules are listed, want the previous 2", n)
+		}
+		b.screenshot("rules-reload-error")
 	})
 
 	t.Run("CSV import: a bad row is reported by line and nothing is imported", func(t *testing.T) {

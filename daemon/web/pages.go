@@ -389,7 +389,13 @@ func (h *Handler) reloadRules(w http.ResponseWriter, rq *request) {
 		return
 	}
 	if err := h.opt.Rules.Reload(rq.Context()); err != nil {
-		h.done(w, rq, "/rules", "error", "The rule files were not reloaded; the previous set stays in force. "+err.Error())
+		msg := "The rule files were not reloaded; the previous set stays in force. "
+		if h.opt.Rules.Status().LastReloadError != "" {
+			msg += "The problems are listed below: fix the files and reload again."
+		} else {
+			msg += err.Error()
+		}
+		h.done(w, rq, "/rules", "error", msg)
 		return
 	}
 	h.done(w, rq, "/rules", "ok", fmt.Sprintf("Reloaded the rules: %d in force.", len(h.opt.Rules.Status().Rules)))
