@@ -157,8 +157,11 @@ func TestCorpusDefaultPack(t *testing.T) {
 		nf := naiveFires(set, c)
 		naive["all"].add(clash, nf)
 		naive[cc.Lang].add(clash, nf)
-		if !res.Passed {
+		switch {
+		case !res.Passed:
 			t.Logf("MISS %s (%s, %s) expect=%s fired=%v: %s", cc.ID, cc.Lang, cc.Category, cc.Expect, res.Fired, res.Why)
+		case os.Getenv("TACT_CORPUS_VERBOSE") != "" && clash:
+			t.Logf("ok   %s: %s", cc.ID, res.Why)
 		}
 	}
 	var b strings.Builder

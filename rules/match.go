@@ -103,6 +103,11 @@ func (s *Set) matchPost(ri int32, pp preparedPost, newsToks [][]token) (PostMatc
 			topicToks[i] = t.toks
 		}
 		pm.Shared = sharedNames(pp.text.toks, topicToks, newsToks)
+		for _, a := range s.aliases.shared(pp.text.toks, topicToks, newsToks) {
+			if !containsString(pm.Shared, a) {
+				pm.Shared = append(pm.Shared, a)
+			}
+		}
 	}
 	ok := len(pm.Topics)+len(pm.Terms)+len(pm.Shared) > 0
 	return pm, ok

@@ -248,3 +248,19 @@ func TestConcurrentMatching(t *testing.T) {
 		}
 	}
 }
+
+func TestAliasesShareNamesAcrossLanguages(t *testing.T) {
+	set := mustSet(t, postRule+"\n[[alias]]\nnames = [\"Brussels\", \"Bruxelles\"]\n[[alias]]\nnames = [\"Lebanon\", \"Liban\", \"libanais\"]\n")
+	r := set.Rule("p")
+	pm, ok := set.MatchPost(r, PostInput{Text: "Brussels for the weekend"}, []Text{{Title: "Incendie de forêt près de Bruxelles"}})
+	if !ok || !reflect.DeepEqual(pm.Shared, []string{"Brussels"}) {
+		t.Errorf("Brussels/Bruxelles: %v %+v", ok, pm)
+	}
+	pm, ok = set.MatchPost(r, PostInput{Text: "Notre restaurant libanais fête ses 5 ans"}, []Text{{Title: "Wildfire in Lebanon"}})
+	if !ok || !reflect.DeepEqual(pm.Shared, []string{"Lebanon"}) {
+		t.Errorf("Lebanon/libanais: %v %+v", ok, pm)
+	}
+	if _, ok := set.MatchPost(r, PostInput{Text: "Weekend in Lisbon"}, []Text{{Title: "Wildfire near Bruxelles"}}); ok {
+		t.Error("different places must not be shared")
+	}
+}

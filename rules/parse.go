@@ -120,7 +120,13 @@ func LoadFiles(globs []string) (*Set, error) {
 
 // The TOML shapes. Strings for durations so a bad one is reported with its line.
 type fileDoc struct {
-	Rule []ruleDoc `toml:"rule"`
+	Rule  []ruleDoc  `toml:"rule"`
+	Alias []aliasDoc `toml:"alias"`
+}
+
+// aliasDoc is one group of names for the same thing ("Brussels", "Bruxelles").
+type aliasDoc struct {
+	Names []string `toml:"names"`
 }
 
 type ruleDoc struct {
@@ -167,9 +173,11 @@ func Parse(files map[string][]byte) (*Set, error) {
 
 	var errs Errors
 	var all []*Rule
+	var aliases [][]string
 	firstSeen := map[string]*Rule{}
 	for _, name := range names {
-		rs := parseFile(name, files[name], &errs)
+		rs, as := parseFile(name, files[name], &errs)
+		aliases = append(aliases, as...)
 		for _, r := range rs {
 			if prev, dup := firstSeen[r.ID]; dup {
 				errs.add(r.File, r.Line, "duplicate rule id %q: already defined at %s:%d; ids must be unique across all rule files", r.ID, prev.File, prev.Line)
@@ -185,7 +193,7 @@ func Parse(files map[string][]byte) (*Set, error) {
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
-	set := &Set{rules: all, byID: firstSeen}
+	set := &Set{rules: all, byID: firstSeen, aliases: newAliasIndex(aliases)}
 	m, err := compile(all)
 	if err != nil {
 		return nil, err
@@ -195,17 +203,35 @@ func Parse(files map[string][]byte) (*Set, error) {
 }
 
 // parseFile decodes and validates one file, adding its problems to errs.
-func parseFile(name string, data []byte, errs *Errors) []*Rule {
+func parseFile(name string, data []byte, errs *Errors) ([]*Rule, [][]string) {
 	var doc fileDoc
 	md, err := toml.Decode(string(data), &doc)
 	if err != nil {
 		errs.add(name, tomlErrLine(err), "invalid TOML: %s", tomlErrMsg(err))
-		return nil
+		return nil, nil
 	}
 	lines := scanKeys(data)
 	reportUnknown(name, md, lines, errs)
-	if len(doc.Rule) == 0 {
-		errs.add(name, 1, "no [[rule]] in this file; a rule file holds one or more [[rule]] tables")
+	if len(doc.Rule) == 0 && len(doc.Alias) == 0 {
+		errs.add(name, 1, "no [[rule]] in this file; a rule file holds one or more [[rule]] tables (or [[alias]] tables)")
+	}
+	var aliases [][]string
+	for i, ad := range doc.Alias {
+		at := lines.line("alias", i, "names")
+		if len(ad.Names) < 2 {
+			errs.add(name, at, "alias needs at least two names for the same thing, as in names = [\"Brussels\", \"Bruxelles\"]")
+			continue
+		}
+		ok := true
+		for _, n := range ad.Names {
+			if len(tokenize(n)) == 0 {
+				errs.add(name, at, "alias has a name with no words: %q", n)
+				ok = false
+			}
+		}
+		if ok {
+			aliases = append(aliases, ad.Names)
+		}
 	}
 	var out []*Rule
 	for i, rd := range doc.Rule {
@@ -296,7 +322,7 @@ func parseFile(name string, data []byte, errs *Errors) []*Rule {
 			out = append(out, r)
 		}
 	}
-	return out
+	return out, aliases
 }
 
 // checkPhrases reports phrases with no words in them (punctuation only, empty strings).
@@ -309,7 +335,8 @@ func checkPhrases(list []string, bad func(string, ...any), field string) {
 }
 
 var allowed = map[string]string{
-	"":           "rule",
+	"":           "rule, alias",
+	"alias":      "names",
 	"rule":       "id, description, action, window, resume, news, posts",
 	"rule.news":  "any, all, with, not, unless, min_sources",
 	"rule.posts": "topics, any, shared, not, unless",

@@ -229,3 +229,15 @@ post = "y"
 		}
 	}
 }
+
+func TestParseAliases(t *testing.T) {
+	set, err := Parse(map[string][]byte{"a.toml": []byte(validRule), "places.toml": []byte("[[alias]]\nnames = [\"Brussels\", \"Bruxelles\"]\n")})
+	if err != nil {
+		t.Fatalf("a file of aliases only is valid: %v", err)
+	}
+	if set.Len() != 1 {
+		t.Fatalf("aliases are not rules: %d", set.Len())
+	}
+	got := mustErrors(t, map[string]string{"places.toml": "[[alias]]\nnames = [\"Brussels\"]\n\n[[alias]]\nname = [\"x\", \"y\"]\n"})
+	wantErrors(t, got, "places.toml:2: alias needs at least two names", `places.toml:5: unknown key "alias.name"`)
+}

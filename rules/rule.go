@@ -77,9 +77,10 @@ type PostSide struct {
 
 // Set is a validated, compiled set of rules. It is safe for concurrent use.
 type Set struct {
-	rules []*Rule
-	byID  map[string]*Rule
-	m     *matcher
+	rules   []*Rule
+	byID    map[string]*Rule
+	m       *matcher
+	aliases *aliasIndex // [[alias]] groups, for shared names
 }
 
 // Rules returns the rules in load order (files sorted by name, rules in file order).

@@ -206,3 +206,83 @@ mount saint st grand great rue place pont gare aeroport plage lac riviere ile
 club bar restaurant cafe pub hall house home team group company inc ltd limited edition collection
 pro max plus premium line black white red blue green gold silver
 `
+
+// aliasIndex holds the [[alias]] groups of a set: names for the same thing in different
+// languages or forms ("Brussels", "Bruxelles"; "Lebanon", "Liban", "Lebanese", "libanais").
+// A text mentioning any name of a group shares that group with any other text mentioning
+// any of its names. Names are matched as folded words, without stemming.
+type aliasIndex struct {
+	first  map[string][]aliasEntry // first folded word -> entries starting with it
+	groups [][]string              // group -> its names as written
+}
+
+type aliasEntry struct {
+	words []string
+	group int
+}
+
+func newAliasIndex(groups [][]string) *aliasIndex {
+	ai := &aliasIndex{first: map[string][]aliasEntry{}, groups: groups}
+	for g, names := range groups {
+		for _, n := range names {
+			toks := tokenize(n)
+			words := make([]string, len(toks))
+			for i, t := range toks {
+				words[i] = t.Word
+			}
+			ai.first[words[0]] = append(ai.first[words[0]], aliasEntry{words: words, group: g})
+		}
+	}
+	return ai
+}
+
+// find returns the groups named in the tokens.
+func (ai *aliasIndex) find(toks []token, into map[int]bool) {
+	if ai == nil || len(ai.first) == 0 {
+		return
+	}
+	for i := range toks {
+		for _, e := range ai.first[toks[i].Word] {
+			if i+len(e.words) > len(toks) {
+				continue
+			}
+			match := true
+			for k := 1; k < len(e.words); k++ {
+				if toks[i+k].Word != e.words[k] {
+					match = false
+					break
+				}
+			}
+			if match {
+				into[e.group] = true
+			}
+		}
+	}
+}
+
+// sharedAliases returns the first name of each alias group named on both sides.
+func (ai *aliasIndex) shared(post []token, topics [][]token, news [][]token) []string {
+	if ai == nil || len(ai.first) == 0 {
+		return nil
+	}
+	inNews := map[int]bool{}
+	for _, n := range news {
+		ai.find(n, inNews)
+	}
+	if len(inNews) == 0 {
+		return nil
+	}
+	inPost := map[int]bool{}
+	ai.find(post, inPost)
+	for _, t := range topics {
+		ai.find(t, inPost)
+	}
+	var out []string
+	for g := range inPost {
+		if inNews[g] {
+			out = append(out, ai.groups[g][0])
+		}
+	}
+	sort.Strings(out)
+	return out
+}
