@@ -49,7 +49,7 @@ func (k *kickCounter) Kick() { k.n.Add(1) }
 
 // env is a real SQLite store behind the real handler on an httptest server.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	store  *sqlite.DB
 	srv    *httptest.Server
 	clock  *clock.Fake
@@ -60,7 +60,7 @@ type env struct {
 
 var t0 = time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
 
-func newEnv(t *testing.T, mod ...func(*api.Options, *clock.Fake)) *env {
+func newEnv(t testing.TB, mod ...func(*api.Options, *clock.Fake)) *env {
 	t.Helper()
 	clock := clock.NewFake(t0)
 	ctx := context.Background()
@@ -737,5 +737,35 @@ func TestDeleteAndCampaignIfMatch(t *testing.T) {
 	r := e.must(409, e.do(queue.RoleMarketer, "POST", "/api/v1/campaigns/spring/pause", map[string]any{"reason": "x"}, "If-Match", etag))
 	if r.body["campaign"].(map[string]any)["late"] != "1h0m0s" {
 		t.Errorf("conflict body: %s", r.raw)
+	}
+}
+
+// BenchmarkImport measures a 1,000-row CSV import: every row checked, one transaction.
+func BenchmarkImport(b *testing.B) {
+	e := newEnv(b)
+	e.campaign("spring", nil)
+	var csv strings.Builder
+	for i := range 1000 {
+		fmt.Fprintf(&csv, "spring,+%dm,Post number %d\n", 60+i, i)
+	}
+	body := csv.String()
+	b.ResetTimer()
+	for b.Loop() {
+		e.must(201, e.do(queue.RoleMarketer, "POST", "/api/v1/posts/import", body, "Content-Type", "text/csv"))
+	}
+}
+
+// BenchmarkListPosts measures one 100-post page of the queue out of 5,000.
+func BenchmarkListPosts(b *testing.B) {
+	e := newEnv(b)
+	e.campaign("spring", nil)
+	var csv strings.Builder
+	for i := range 5000 {
+		fmt.Fprintf(&csv, "spring,+%dm,Post number %d\n", 60+i, i)
+	}
+	e.must(201, e.do(queue.RoleMarketer, "POST", "/api/v1/posts/import", csv.String()))
+	b.ResetTimer()
+	for b.Loop() {
+		e.must(200, e.do(queue.RoleViewer, "GET", "/api/v1/posts?limit=100&state=pending", nil))
 	}
 }

@@ -49,11 +49,12 @@ func (s *server) importPosts(w http.ResponseWriter, r *http.Request, u *queue.Us
 	}
 	var bad []RowError
 	posts := make([]*queue.Post, 0, len(rows))
+	seen := map[string]*queue.Campaign{}
 	for _, rw := range rows {
 		err := rw.err
 		var p *queue.Post
 		if err == nil {
-			p, err = s.buildPost(r.Context(), r, rw.in)
+			p, err = s.buildPost(r.Context(), r, rw.in, seen)
 		}
 		if err != nil {
 			switch queue.ErrorKind(err) {

@@ -190,17 +190,24 @@ func (s *server) getPost(w http.ResponseWriter, r *http.Request, u *queue.User) 
 // buildPost checks in and makes the post it describes, validated by the target networks.
 // It reads nothing but the store and the services, so import can run it on every row
 // before storing any.
-func (s *server) buildPost(ctx context.Context, r *http.Request, in PostInput) (*queue.Post, error) {
+// seen caches campaigns by name across the rows of one import (nil: no cache).
+func (s *server) buildPost(ctx context.Context, r *http.Request, in PostInput, seen map[string]*queue.Campaign) (*queue.Post, error) {
 	name := strings.TrimSpace(in.Campaign)
 	if name == "" {
 		return nil, queue.Errorf(queue.Invalid, "campaign", "campaign is required: the name of the campaign the post belongs to")
 	}
-	c, err := s.campaign(r, name)
-	if queue.ErrorKind(err) == queue.NotFound {
-		return nil, queue.Errorf(queue.Invalid, "campaign", "unknown campaign %q; 'tactctl campaign list' shows them", name)
-	}
-	if err != nil {
-		return nil, err
+	c, err := seen[name], error(nil)
+	if c == nil {
+		c, err = s.campaign(r, name)
+		if queue.ErrorKind(err) == queue.NotFound {
+			return nil, queue.Errorf(queue.Invalid, "campaign", "unknown campaign %q; 'tactctl campaign list' shows them", name)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if seen != nil {
+			seen[name] = c
+		}
 	}
 	if c.State == queue.CampaignArchived {
 		return nil, queue.Errorf(queue.Invalid, "campaign", "campaign %q is archived; post to an active campaign", c.Name)
@@ -306,7 +313,7 @@ func (s *server) createPost(w http.ResponseWriter, r *http.Request, u *queue.Use
 	if err := s.decode(w, r, &in, false); err != nil {
 		return err
 	}
-	p, err := s.buildPost(r.Context(), r, in)
+	p, err := s.buildPost(r.Context(), r, in, nil)
 	if err != nil {
 		return err
 	}
