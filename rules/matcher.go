@@ -289,16 +289,22 @@ func uncovered(hs, nots []hit) []hit {
 	return out
 }
 
-// texts returns the distinct phrases of the hits, in rule order of first appearance.
+// texts returns the distinct phrases of the hits, in text order, one per stretch of text.
 func (m *matcher) texts(hs []hit) []string {
 	var out []string
 	seen := map[int32]bool{}
+	type span struct{ start, end int32 }
+	spans := map[span]bool{}
 	slices.SortStableFunc(hs, func(a, b hit) int { return int(a.start - b.start) })
 	for _, h := range hs {
-		if !seen[h.pat] {
-			seen[h.pat] = true
-			out = append(out, m.patterns[h.pat].text)
+		// One phrase per stretch of text: "quake" and "quakes" both match "quake"; say it once.
+		sp := span{h.start, h.end}
+		if seen[h.pat] || spans[sp] {
+			continue
 		}
+		seen[h.pat] = true
+		spans[sp] = true
+		out = append(out, m.patterns[h.pat].text)
 	}
 	return out
 }
