@@ -453,3 +453,27 @@ func TestHoldReleasePauseAndStaleApprove(t *testing.T) {
 		t.Fatalf("after resume: %s", cp.State)
 	}
 }
+
+// BenchmarkQueuePage renders a full queue page (300 cards: lengths, warnings from the real
+// watcher, actions) from a store holding 2,000 open posts.
+func BenchmarkQueuePage(b *testing.B) {
+	f := mustFixture(b)
+	due := time.Now().Add(48 * time.Hour)
+	var ps []*queue.Post
+	for i := range 2000 {
+		ps = append(ps, &queue.Post{CampaignID: f.spring.ID, Text: fmt.Sprintf("Post %d of the spring sale https://shop.example.com/p/%d", i, i),
+			Accounts: f.spring.Accounts, DueAt: due.Add(time.Duration(i) * time.Minute).UTC(), State: queue.PostPending})
+	}
+	if err := f.store.CreatePosts(f.ctx, queue.System("bench"), ps); err != nil {
+		b.Fatal(err)
+	}
+	c := f.client()
+	c.login(f.tokens[queue.RoleMarketer])
+	b.ResetTimer()
+	for b.Loop() {
+		resp, body := c.do("GET", "/", nil)
+		if resp.StatusCode != http.StatusOK || strings.Count(body, `class="card state-`) != 300 {
+			b.Fatalf("queue page: %d, %d cards", resp.StatusCode, strings.Count(body, `class="card state-`))
+		}
+	}
+}
