@@ -4,10 +4,12 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tact-hq/tact/daemon/queue"
+	"github.com/tact-hq/tact/daemon/sqlite"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
@@ -195,5 +197,62 @@ func TestAccountsPublishInParallelWithinTheBound(t *testing.T) {
 		close(release)
 		h.waitState(p.ID, queue.PostPublished)
 		h.stop()
+	}
+}
+
+// flakyFinish is the real store whose first Finish fails as a busy disk would.
+type flakyFinish struct {
+	*sqlite.DB
+	failed atomic.Bool
+}
+
+func (f *flakyFinish) Finish(ctx context.Context, id int64, o queue.Outcome) error {
+	if f.failed.CompareAndSwap(false, true) {
+		return &queue.Error{Kind: queue.Unavailable, Message: "database is locked"}
+	}
+	return f.DB.Finish(ctx, id, o)
+}
+
+func TestAnOutcomeThatCouldNotBeRecordedIsRecordedLater(t *testing.T) {
+	h := newHarness(t, nil)
+	file := h.outboxAccount("brand-outbox")
+	p := h.approved(h.campaign("spring", "brand-outbox"), t0.Add(time.Hour), "hello")
+	o := h.opts
+	o.Store = &flakyFinish{DB: h.db}
+	pub, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); pub.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	h.at(p.DueAt)
+	got := h.waitState(p.ID, queue.PostPublished)
+	if lines := readOutbox(t, file); len(lines) != 1 || got.Deliveries[0].RemoteID != lines[0].RemoteID {
+		t.Fatalf("outbox %+v, delivery %+v", lines, got.Deliveries[0])
+	}
+}
+
+func TestRecoverWithoutRun(t *testing.T) {
+	h := newHarness(t, nil)
+	net := &scripted{lookup: func(int, string) (sdk.Receipt, bool, error) { return receipt("seen"), true, nil }}
+	h.nets.set("brand-x", net)
+	p := h.approved(h.campaign("spring", "brand-x"), t0, "hello")
+	if cs, err := h.db.ClaimDue(context.Background(), queue.ClaimRequest{Now: t0, Limit: 1}); err != nil || len(cs) != 1 {
+		t.Fatalf("%d claims, %v", len(cs), err)
+	}
+	o := h.opts
+	o.Store = h.db
+	pub, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.Recover(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Recover waited: the outcome is already recorded.
+	if got := h.post(p.ID); got.State != queue.PostPublished || got.Deliveries[0].RemoteID != "seen" {
+		t.Fatalf("post %s %+v", got.State, got.Deliveries[0])
 	}
 }

@@ -205,6 +205,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 		return errors.New("publish: Run is already running")
 	}
 	p.running = true
+	p.recovered = false // whatever an earlier Run left publishing is resolved again
 	p.mu.Unlock()
 	defer func() {
 		p.mu.Lock()
@@ -269,6 +270,12 @@ func (p *Publisher) stop(stopWork context.CancelFunc) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	p.retryUnfinished(ctx)
+	p.mu.Lock()
+	if n := len(p.unfinished); n > 0 {
+		p.log.Error("publisher stopped with outcomes it could not record; those deliveries stay publishing and the next start resolves them through Lookup", "count", n)
+		p.unfinished = nil
+	}
+	p.mu.Unlock()
 	p.log.Info("publisher stopped")
 }
 
