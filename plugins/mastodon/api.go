@@ -20,7 +20,10 @@ const maxResponse = 4 << 20
 // call sends one request to the server and decodes a 2xx JSON answer into out (when out is
 // not nil). Any other answer becomes a typed sdk error, so callers only pass errors on.
 func (n *Network) call(ctx context.Context, method, path string, body io.Reader, contentType string, header http.Header, out any) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, method, n.server+path, body)
+	n.mu.Lock()
+	server, token := n.server, n.token
+	n.mu.Unlock()
+	req, err := http.NewRequestWithContext(ctx, method, server+path, body)
 	if err != nil {
 		return 0, sdk.Errorf(sdk.Permanent, "mastodon: building %s %s: %v", method, path, err)
 	}
@@ -28,7 +31,7 @@ func (n *Network) call(ctx context.Context, method, path string, body io.Reader,
 	// connection breaks before the answer. On a server that ignores the header that is a
 	// second post, and the journal would not know: a body that cannot be replayed stops it.
 	req.GetBody = nil
-	req.Header.Set("Authorization", "Bearer "+n.token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "tact-plugin-mastodon/"+Version)
 	if contentType != "" {
@@ -40,7 +43,7 @@ func (n *Network) call(ctx context.Context, method, path string, body io.Reader,
 	resp, err := n.client.Do(req)
 	if err != nil {
 		// Timeouts, refused connections, resets: the server may come back.
-		return 0, sdk.Errorf(sdk.Retryable, "mastodon: %s %s%s: %v", method, n.server, path, err)
+		return 0, sdk.Errorf(sdk.Retryable, "mastodon: %s %s%s: %v", method, server, path, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))

@@ -15,9 +15,13 @@
 //   - a key sent but never answered is searched among the account's own statuses created
 //     since (minus five minutes of clock skew), matching the text as the server renders it
 //     (see textHash) and the number of attachments, skipping statuses other keys own. A
-//     match is the receipt; a search that reaches statuses older than the window without a
-//     match means it was never published; a search that gives up first returns an error,
-//     so the daemon marks the post unknown instead of sending it twice.
+//     match is the receipt. No status at all in the window means it was never published.
+//     Statuses in the window that match nothing (posted by hand, or ours changed by the
+//     server beyond what textHash forgives), or more than 200 of them, return an error:
+//     the daemon marks the post unknown for a person instead of sending it twice.
+//
+// Statuses are sent with content_type=text/plain, so servers that would apply Markdown
+// (GoToSocial, Akkoma) publish the text as written and it can be recognised.
 //
 // Without state_dir the journal lives in memory: Lookup answers for keys this process has
 // published and returns a "cannot tell" error for any other key.
@@ -411,6 +415,7 @@ func (n *Network) Publish(ctx context.Context, p sdk.Post, idempotencyKey string
 	}
 	form := url.Values{}
 	form.Set("status", text)
+	form.Set("content_type", "text/plain") // GoToSocial, Pleroma, Akkoma; Mastodon ignores it
 	for _, id := range ids {
 		form.Add("media_ids[]", id)
 	}
@@ -472,13 +477,20 @@ func (n *Network) Lookup(ctx context.Context, idempotencyKey string) (sdk.Receip
 }
 
 // scan searches the account's recent statuses for the one a sent but never saw answered.
+// It says "not published" only when nothing the account posted since could be it: a
+// status in the window that matches no journaled key might be ours rendered in a way
+// textHash does not foresee, so then it cannot tell.
 func (n *Network) scan(ctx context.Context, a *attempt) (sdk.Receipt, bool, error) {
 	since := a.Sending.Add(-clockSkew)
 	owned := n.journal.publishedIDs()
 	n.mu.Lock()
 	account := n.accountID
 	n.mu.Unlock()
-	maxID := ""
+	maxID, strangers, done := "", 0, false
+	cannotTell := func(why string) error {
+		return sdk.Errorf(sdk.Retryable, "mastodon: cannot tell whether key %q was published: %s; look at the account's statuses since %s and decide",
+			a.Key, why, a.Sending.Format(time.RFC3339))
+	}
 	for page := 0; page < scanPages; page++ {
 		q := url.Values{"limit": {"40"}, "exclude_reblogs": {"true"}}
 		if maxID != "" {
@@ -490,26 +502,29 @@ func (n *Network) scan(ctx context.Context, a *attempt) (sdk.Receipt, bool, erro
 		}
 		for i := range statuses {
 			st := &statuses[i]
+			if !st.CreatedAt.IsZero() && st.CreatedAt.Before(since) {
+				done = true // newest first: everything newer has been read
+				break
+			}
 			if st.Reblog != nil || owned[st.ID] {
 				continue
-			}
-			if !st.CreatedAt.IsZero() && st.CreatedAt.Before(since) {
-				return sdk.Receipt{}, false, nil // newest first: nothing newer left unread
 			}
 			if st.matches(a.Hash, a.Media) {
 				r := st.receipt()
 				n.remember(a.Key, r)
 				return r, true, nil
 			}
+			strangers++
 		}
-		if len(statuses) == 0 {
+		if done || len(statuses) == 0 {
+			if strangers > 0 {
+				return sdk.Receipt{}, false, cannotTell(fmt.Sprintf("%d status(es) posted since then match no text tact sent", strangers))
+			}
 			return sdk.Receipt{}, false, nil
 		}
 		maxID = statuses[len(statuses)-1].ID
 	}
-	return sdk.Receipt{}, false, sdk.Errorf(sdk.Retryable,
-		"mastodon: cannot tell whether key %q was published: the account posted more than %d statuses since %s and none matched",
-		a.Key, scanPages*40, a.Sending.Format(time.RFC3339))
+	return sdk.Receipt{}, false, cannotTell(fmt.Sprintf("the account posted more than %d statuses since then and none matched", scanPages*40))
 }
 
 // Delete removes the status; one already gone is not an error.

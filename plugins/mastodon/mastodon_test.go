@@ -442,3 +442,40 @@ func TestJournalForgetsOldKeys(t *testing.T) {
 		t.Fatalf("Lookup = %v, %v", found, err)
 	}
 }
+
+// A crash before the server acted, but with a status posted by hand since: the plugin
+// cannot be sure the stranger is not its own post changed by the server, so it says so.
+func TestLookupCannotTellWithUnmatchedStatusesInTheWindow(t *testing.T) {
+	srv := newServer(t)
+	srv.IgnoreIdempotencyKey = true
+	dir := t.TempDir()
+	crashed := configured(t, srv, nil, "state_dir", dir)
+	// Statuses other keys published are recognised as theirs, not as strangers.
+	for i := 0; i < 45; i++ {
+		if _, err := crashed.Publish(ctx(t), sdk.Post{Text: "earlier " + strings.Repeat("!", i)}, "earlier-"+strings.Repeat("x", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv.Fail(mastodontest.Fault{Method: "POST", Path: "/api/v1/statuses", Status: 502, Body: "bad gateway"})
+	_, _ = crashed.Publish(ctx(t), sdk.Post{Text: "never arrived"}, "k")
+	restarted := configured(t, srv, nil, "state_dir", dir)
+	if _, found, err := restarted.Lookup(ctx(t), "k"); err != nil || found {
+		t.Fatalf("Lookup with only other keys' statuses = %v, %v; want not found", found, err)
+	}
+	srv.AddStatus("posted by hand")
+	_, found, err := restarted.Lookup(ctx(t), "k")
+	if err == nil || found || !strings.Contains(err.Error(), "1 status(es) posted since then match no text") {
+		t.Fatalf("Lookup = %v, %v; want cannot tell", found, err)
+	}
+}
+
+func TestPublishAsksForPlainText(t *testing.T) {
+	srv := newServer(t)
+	n := configured(t, srv, nil)
+	if _, err := n.Publish(ctx(t), sdk.Post{Text: "*not markdown*"}, "p"); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Statuses()[0].ContentType; got != "text/plain" {
+		t.Fatalf("content_type = %q, want text/plain", got)
+	}
+}

@@ -33,6 +33,7 @@ type Status struct {
 	Language    string
 	CreatedAt   time.Time
 	IdemKey     string // the Idempotency-Key header it was created with
+	ContentType string // content_type (GoToSocial, Pleroma, Akkoma; Mastodon ignores it)
 	Deleted     bool
 	MediaAlts   []string
 	MediaTypes  []string
@@ -319,6 +320,7 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
 		MediaIDs   []string `json:"media_ids"`
 		Visibility string   `json:"visibility"`
 		Language   string   `json:"language"`
+		Content    string   `json:"content_type"`
 	}
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
@@ -332,6 +334,7 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
 		}
 		in.Status, in.Visibility, in.Language = r.PostForm.Get("status"), r.PostForm.Get("visibility"), r.PostForm.Get("language")
 		in.MediaIDs = r.PostForm["media_ids[]"]
+		in.Content = r.PostForm.Get("content_type")
 	}
 	if in.Visibility == "" {
 		in.Visibility = "public"
@@ -359,7 +362,7 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := &Status{ID: "", Text: in.Status, Visibility: in.Visibility, Language: in.Language,
-		CreatedAt: s.Now().UTC(), IdemKey: key, Account: s.AccountID}
+		CreatedAt: s.Now().UTC(), IdemKey: key, ContentType: in.Content, Account: s.AccountID}
 	for _, id := range in.MediaIDs {
 		m := s.media[id]
 		if m == nil {
