@@ -88,7 +88,10 @@ func (r *Rules) Preview(ctx context.Context, files map[string][]byte) (api.Previ
 		}
 		plans = append(plans, newPlan(set, rule, rule.Action, f.news))
 	}
-	if err := makePlans(ctx, st, plans); err != nil {
+	if err := planCampaigns(ctx, st, plans); err != nil {
+		return api.Preview{}, err
+	}
+	if err := planPosts(ctx, st, plans); err != nil {
 		return api.Preview{}, err
 	}
 	for _, p := range plans {

@@ -491,23 +491,33 @@ func (w *Watcher) act(ctx context.Context, set *rules.Set, incs []*queue.Inciden
 		plans = append(plans, newPlan(rset, r, in.Action, newsOf(in, extra[in.ID]...)))
 		planned = append(planned, in)
 	}
-	if err := makePlans(ctx, w.st, plans); err != nil {
-		return fmt.Errorf("matching the queue against incidents: %w", err)
+	// First the campaign pauses, committed at once; then the post-by-post matching.
+	if err := planCampaigns(ctx, w.st, plans); err != nil {
+		return fmt.Errorf("matching campaigns against incidents: %w", err)
 	}
 	var errs []error
-	for i, p := range plans {
-		in := planned[i]
-		if p.empty() {
-			continue
+	apply := func(i int, a queue.IncidentAction) {
+		in, p := planned[i], plans[i]
+		if len(a.PauseCampaigns)+len(a.HoldPosts)+len(a.FlagPosts) == 0 {
+			return
 		}
-		eff, err := w.st.ApplyIncident(ctx, in.ID, p.storeAction())
+		eff, err := w.st.ApplyIncident(ctx, in.ID, a)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("applying incident #%d (rule %s): %w", in.ID, in.RuleID, err))
-			continue
+			return
 		}
 		w.log.Info("incident applied", "incident", in.ID, "rule", in.RuleID,
 			"paused_campaigns", len(eff.Paused), "held_posts", len(eff.Held), "flagged_posts", len(eff.Flagged))
 		w.tell(ctx, in, p, eff)
+	}
+	for i, p := range plans {
+		apply(i, p.pauseAction())
+	}
+	if err := planPosts(ctx, w.st, plans); err != nil {
+		return errors.Join(append(errs, fmt.Errorf("matching the queue against incidents: %w", err))...)
+	}
+	for i, p := range plans {
+		apply(i, p.postAction())
 	}
 	return errors.Join(errs...)
 }
