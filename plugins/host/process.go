@@ -62,6 +62,9 @@ func (p *proc) acquire(ctx context.Context) (*sdk.Client, uint64, error) {
 	if now.Before(p.retryAt) {
 		return nil, 0, &restartError{account: p.acct.Name, plugin: p.cmd.plugin, at: p.retryAt, wait: p.retryAt.Sub(now), last: p.lastErr}
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, 0, fmt.Errorf("account %q: plugin %s not started: %w", p.acct.Name, p.cmd.plugin, err)
+	}
 	client, net, desc, err := p.m.launch(ctx, p.cmd, p.log, true)
 	if err == nil {
 		if cerr := net.Configure(ctx, p.acct.Settings); cerr != nil {
@@ -74,6 +77,10 @@ func (p *proc) acquire(ctx context.Context) (*sdk.Client, uint64, error) {
 		err = fmt.Errorf("account %q: %w", p.acct.Name, err)
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			// The caller gave up (shutdown, a short deadline): not the plugin's failure.
+			return nil, 0, err
+		}
 		p.failedLocked(err)
 		p.log.Error("plugin did not start", "error", err, "next_attempt_in", p.retryAt.Sub(now).String())
 		return nil, 0, err
