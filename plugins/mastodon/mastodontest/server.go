@@ -73,6 +73,9 @@ type Server struct {
 	ProcessingPolls int
 	// Now is the server's clock.
 	Now func() time.Time
+	// HoldCreates makes every status creation store the status and then never answer,
+	// until the client goes away: the plugin process dies while waiting.
+	HoldCreates bool
 
 	mu          sync.Mutex
 	statuses    []*Status
@@ -391,6 +394,10 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
 		s.dropCreates--
 	}
 	s.mu.Unlock()
+	if s.HoldCreates {
+		<-r.Context().Done()
+		return
+	}
 	if drop {
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
