@@ -60,7 +60,7 @@ func (p *proc) acquire(ctx context.Context) (*sdk.Client, uint64, error) {
 	}
 	now := p.m.cfg.Now()
 	if now.Before(p.retryAt) {
-		return nil, 0, &restartError{account: p.acct.Name, plugin: p.cmd.plugin, at: p.retryAt, wait: p.retryAt.Sub(now), last: p.lastErr}
+		return nil, 0, &restartError{account: p.acct.Name, plugin: p.cmd.plugin, wait: p.retryAt.Sub(now), last: p.lastErr}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, 0, fmt.Errorf("account %q: plugin %s not started: %w", p.acct.Name, p.cmd.plugin, err)
@@ -166,7 +166,6 @@ func (p *proc) stop() {
 // restartError is returned while a crashed plugin waits for its next start.
 type restartError struct {
 	account, plugin string
-	at              time.Time
 	wait            time.Duration
 	last            error
 }
