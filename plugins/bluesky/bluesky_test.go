@@ -338,3 +338,39 @@ func TestDelete(t *testing.T) {
 	}
 	wantKind(t, n.Delete(ctx(t), "at://did:plc:someone/app.bsky.feed.post/abc"), sdk.Permanent, "not a post of this account")
 }
+
+// Several publishes that all meet the expired token renew the session once between them.
+func TestConcurrentCallsShareOneRenewal(t *testing.T) {
+	srv := newServer(t)
+	n := configured(t, srv)
+	srv.ExpireAccessTokens()
+	errs := make(chan error, 5)
+	for i := range 5 {
+		go func() {
+			_, err := n.Publish(ctx(t), sdk.Post{Text: "parallel"}, "p"+string(rune('a'+i)))
+			errs <- err
+		}()
+	}
+	for range 5 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r, c := srv.Calls("com.atproto.server.refreshSession"), srv.Calls("com.atproto.server.createSession"); r != 1 || c != 1 {
+		t.Fatalf("refreshSession %d, createSession %d; want one refresh and no new login", r, c)
+	}
+	if len(srv.Records()) != 5 {
+		t.Fatalf("%d records, want 5", len(srv.Records()))
+	}
+}
+
+func TestHandleResolutionFailureIsRetryable(t *testing.T) {
+	srv := newServer(t)
+	n := configured(t, srv)
+	srv.Fail(blueskytest.Fault{NSID: "com.atproto.identity.resolveHandle", Status: 503, Body: `{"error":"InternalServerError","message":"resolver down"}`})
+	_, err := n.Publish(ctx(t), sdk.Post{Text: "hi @bob.example.com"}, "m")
+	wantKind(t, err, sdk.Retryable, "resolver down")
+	if len(srv.Records()) != 0 {
+		t.Fatal("posted without the mention's facet")
+	}
+}

@@ -479,3 +479,30 @@ func TestPublishAsksForPlainText(t *testing.T) {
 		t.Fatalf("content_type = %q, want text/plain", got)
 	}
 }
+
+// Concurrent publishes of one key (a daemon bug, or two retries racing) make one status,
+// even on a server that ignores Idempotency-Key.
+func TestConcurrentPublishesOfOneKey(t *testing.T) {
+	srv := newServer(t)
+	srv.IgnoreIdempotencyKey = true
+	n := configured(t, srv, nil)
+	ids := make(chan string, 5)
+	for range 5 {
+		go func() {
+			r, err := n.Publish(ctx(t), sdk.Post{Text: "racing"}, "same")
+			if err != nil {
+				t.Error(err)
+			}
+			ids <- r.RemoteID
+		}()
+	}
+	first := <-ids
+	for range 4 {
+		if id := <-ids; id != first {
+			t.Fatalf("receipts %s and %s for one key", first, id)
+		}
+	}
+	if n := len(srv.Statuses()); n != 1 {
+		t.Fatalf("%d statuses, want 1", n)
+	}
+}
