@@ -706,3 +706,18 @@ func TestTrendsArePolled(t *testing.T) {
 		t.Fatalf("a repeated trend is one item: %+v", ins)
 	}
 }
+
+// An incident recorded just before a crash, its action never applied, acts when the watcher starts.
+func TestOpenIncidentsAreAppliedAtStart(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	travel, _ := e.campaign(t, "summer-flights", []string{"travel"}, false, "Fly away")
+	if _, _, err := e.st.RecordIncident(ctxBG, &queue.Incident{RuleID: "air-disaster", Action: "pause", ClosesAt: time.Now().Add(time.Hour),
+		Evidence: []queue.Evidence{{Source: "wire", Title: "Plane crash"}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.run(t)
+	waitFor(t, "the pause at start", func() bool { return e.campaignState(t, travel.ID).State == queue.CampaignPaused })
+	if c := e.campaignState(t, travel.ID); c.Pause.RuleID != "air-disaster" || len(c.Pause.Evidence) != 1 {
+		t.Fatalf("pause: %+v", c.Pause)
+	}
+}

@@ -132,6 +132,7 @@ func New(o Options) (*Watcher, error) {
 // passed, until ctx ends. It returns once every poller has stopped.
 func (w *Watcher) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
+	wg.Go(func() { w.reapplyOpen(ctx) })
 	for _, f := range w.feeds {
 		wg.Go(func() { w.pollFeed(ctx, f) })
 	}
@@ -141,6 +142,26 @@ func (w *Watcher) Run(ctx context.Context) error {
 	wg.Go(func() { w.expireLoop(ctx) })
 	wg.Wait()
 	return nil
+}
+
+// reapplyOpen applies every open incident's action once more at start. An incident is
+// recorded before its action is applied, so a crash between the two would otherwise leave it
+// open with nothing paused (the publish gate would still block its posts, but people would
+// not see why). Campaigns that a person resumed while the incident was open are paused again:
+// the gate would keep blocking their posts anyway, and a visible pause says why.
+func (w *Watcher) reapplyOpen(ctx context.Context) {
+	w.ingestMu.Lock()
+	defer w.ingestMu.Unlock()
+	open, err := w.st.Incidents(ctx, openOnly)
+	if err != nil || len(open) == 0 {
+		if err != nil && ctx.Err() == nil {
+			w.log.Error("cannot read open incidents at start", "error", err)
+		}
+		return
+	}
+	if err := w.act(ctx, w.rules.Set(), open, nil); err != nil && ctx.Err() == nil {
+		w.log.Error("re-applying open incidents at start failed", "error", err)
+	}
 }
 
 // feedPoller is one feed's source and status.
