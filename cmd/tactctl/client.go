@@ -71,8 +71,8 @@ func num(v any) string {
 }
 
 // request sends a request to the daemon and returns the answer's body. in is sent as JSON
-// unless it is a []byte (sent as is, with contentType).
-func (a *App) request(ctx context.Context, method, path string, in any, contentType string) ([]byte, error) {
+// unless it is a []byte (sent as is, with contentType); hdr are extra header name, value pairs.
+func (a *App) request(ctx context.Context, method, path string, in any, contentType string, hdr ...string) ([]byte, error) {
 	if a.Token == "" {
 		return nil, errors.New("no API token: " + tokenHint)
 	}
@@ -100,6 +100,9 @@ func (a *App) request(ctx context.Context, method, path string, in any, contentT
 	req.Header.Set("Accept", "application/json")
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	client := &http.Client{Timeout: 2 * time.Minute}
 	res, err := client.Do(req)

@@ -333,3 +333,22 @@ func TestDaemonNotRunningAndNoToken(t *testing.T) {
 	}
 	contains(t, "no token", errb.String(), "no API token", "TACT_TOKEN", "admin.token")
 }
+
+func TestPostShowEditDelete(t *testing.T) {
+	d := newDaemonAPI(t)
+	d.ok("campaign", "create", "spring", "--account", "brand-bsky", "--topic", "promotion", "--timezone", "America/New_York")
+	d.ok("post", "create", "--campaign", "spring", "--at", "2026-05-02 09:00", "--text", "Original")
+	d.ok("approve", "1")
+	// A second marketer edits from a stale view: refused, told what the post is now.
+	errs := d.fails(1, "post", "edit", "1", "--text", "Mine", "--if-version", "1")
+	contains(t, "stale edit", errs, "post 1 is now approved", "try again")
+	out := d.ok("post", "edit", "1", "--text", "Edited")
+	contains(t, "edit", out, "post 1: pending", "due 2026-05-02 09:00 EDT")
+	out = d.ok("post", "show", "1")
+	contains(t, "show", out, "post 1 (version", "in spring: pending", "Edited", "brand-bsky", "waiting")
+	d.fails(2, "post", "edit", "1")
+	d.fails(1, "post", "delete", "1", "--if-version", "99")
+	contains(t, "delete", d.ok("post", "delete", "1"), "deleted post 1")
+	errs = d.fails(1, "post", "show", "1")
+	contains(t, "show deleted", errs, "check the name or id")
+}

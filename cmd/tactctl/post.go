@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/tact-hq/tact/daemon/api"
@@ -17,7 +19,10 @@ func init() {
 }
 
 const postUsage = `post create --campaign NAME --at TIME --text TEXT [--account A]... [--link URL] [--draft]
-       tactctl post import FILE.csv|FILE.json|-`
+       tactctl post import FILE.csv|FILE.json|-
+       tactctl post show ID
+       tactctl post edit ID [--text TEXT] [--at TIME] [--link URL] [--account A]... [--if-version N]
+       tactctl post delete ID [--if-version N]`
 
 func postCmd(ctx context.Context, a *App, args []string) error {
 	if len(args) == 0 {
@@ -28,6 +33,12 @@ func postCmd(ctx context.Context, a *App, args []string) error {
 		return postCreate(ctx, a, args[1:])
 	case "import":
 		return postImport(ctx, a, args[1:])
+	case "show":
+		return postShow(ctx, a, args[1:])
+	case "edit":
+		return postEdit(ctx, a, args[1:])
+	case "delete", "rm":
+		return postDelete(ctx, a, args[1:])
 	}
 	return usageError(a.flags("post", postUsage), "unknown subcommand %q", args[0])
 }
@@ -134,5 +145,146 @@ func postImport(ctx context.Context, a *App, args []string) error {
 	if withProblems > 0 {
 		fmt.Fprintf(a.Stdout, "%d of them have problems the networks would refuse; 'tactctl queue' shows them\n", withProblems)
 	}
+	return nil
+}
+
+// postID reads the one post ID argument.
+func postID(fs *flag.FlagSet, rest []string) (int64, error) {
+	if len(rest) != 1 {
+		return 0, usageError(fs, "give one post ID ('tactctl queue' lists them)")
+	}
+	id, err := strconv.ParseInt(strings.TrimPrefix(rest[0], "#"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, usageError(fs, "%q is not a post ID (a positive number)", rest[0])
+	}
+	return id, nil
+}
+
+func postShow(ctx context.Context, a *App, args []string) error {
+	fs := a.flags("post show", "post show ID")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := postID(fs, rest)
+	if err != nil {
+		return err
+	}
+	raw, err := a.get(ctx, fmt.Sprintf("/api/v1/posts/%d", id))
+	if err != nil {
+		return err
+	}
+	if a.JSON {
+		return a.printJSON(raw)
+	}
+	var p api.PostView
+	if err := decode(raw, &p); err != nil {
+		return err
+	}
+	w := a.Stdout
+	fmt.Fprintf(w, "post %d (version %d) in %s: %s\n", p.ID, p.Version, p.Campaign, p.State)
+	fmt.Fprintf(w, "due:       %s\n", when(p.DueAt, p.TimeZone))
+	fmt.Fprintf(w, "accounts:  %s\n", strings.Join(p.Accounts, ", "))
+	if p.Link != "" {
+		fmt.Fprintf(w, "link:      %s\n", p.Link)
+	}
+	if p.Reason != "" {
+		fmt.Fprintf(w, "reason:    %s\n", p.Reason)
+	}
+	if p.ApprovedBy != "" {
+		fmt.Fprintf(w, "approved:  by %s at %s\n", p.ApprovedBy, when(p.ApprovedAt, p.TimeZone))
+	}
+	for _, pr := range p.Problems {
+		fmt.Fprintf(w, "problem:   %s\n", pr)
+	}
+	for _, wa := range p.Warnings {
+		fmt.Fprintf(w, "warning:   %s\n", wa)
+	}
+	fmt.Fprintf(w, "\n%s\n\n", p.Text)
+	if len(p.Deliveries) > 0 {
+		t := newTable(w, "ACCOUNT", "DELIVERY", "ATTEMPTS", "URL", "ERROR")
+		for _, d := range p.Deliveries {
+			t.row(d.Account, string(d.State), strconv.Itoa(d.Attempts), orDash(d.URL), clip(orDash(d.LastError), 60))
+		}
+		return t.flush()
+	}
+	return nil
+}
+
+func postEdit(ctx context.Context, a *App, args []string) error {
+	fs := a.flags("post edit", "post edit ID [--text TEXT] [--at TIME] [--link URL] [--account A]... [--if-version N]\n\nAn approved post goes back to pending: it needs a person's approval again.")
+	text := fs.String("text", "", "new text")
+	at := fs.String("at", "", "new due time (as for post create)")
+	link := fs.String("link", "", "new link")
+	var accounts list
+	fs.Var(&accounts, "account", "post to these accounts instead (repeat)")
+	version := fs.Int64("if-version", 0, "only if the post is still at this version (from 'post show'); otherwise nothing changes")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := postID(fs, rest)
+	if err != nil {
+		return err
+	}
+	in := api.PostPatch{Version: *version}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["text"] {
+		in.Text = text
+	}
+	if set["at"] {
+		in.At = at
+	}
+	if set["link"] {
+		in.Link = link
+	}
+	if set["account"] {
+		acc := []string(accounts)
+		in.Accounts = &acc
+	}
+	if in.Text == nil && in.At == nil && in.Link == nil && in.Accounts == nil {
+		return usageError(fs, "nothing to change: give --text, --at, --link or --account")
+	}
+	raw, err := a.send(ctx, "PATCH", fmt.Sprintf("/api/v1/posts/%d", id), in)
+	if err != nil {
+		return err
+	}
+	if a.JSON {
+		return a.printJSON(raw)
+	}
+	var p api.PostView
+	if err := decode(raw, &p); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.Stdout, "post %d: %s (version %d, due %s)\n", p.ID, p.State, p.Version, when(p.DueAt, p.TimeZone))
+	for _, pr := range p.Problems {
+		fmt.Fprintf(a.Stdout, "  problem: %s\n", pr)
+	}
+	return nil
+}
+
+func postDelete(ctx context.Context, a *App, args []string) error {
+	fs := a.flags("post delete", "post delete ID [--if-version N]")
+	version := fs.Int64("if-version", 0, "only if the post is still at this version")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := postID(fs, rest)
+	if err != nil {
+		return err
+	}
+	var hdr []string
+	if *version > 0 {
+		hdr = []string{"If-Match", fmt.Sprintf("%q", strconv.FormatInt(*version, 10))}
+	}
+	if _, err := a.request(ctx, "DELETE", fmt.Sprintf("/api/v1/posts/%d", id), nil, "", hdr...); err != nil {
+		return err
+	}
+	if a.JSON {
+		return a.printJSONValue(map[string]int64{"deleted": id})
+	}
+	fmt.Fprintf(a.Stdout, "deleted post %d\n", id)
 	return nil
 }
