@@ -378,6 +378,9 @@ func (s *server) editPost(w http.ResponseWriter, r *http.Request, u *queue.User)
 	}
 	field, when := "at", in.At
 	if in.DueAt != nil {
+		if in.At != nil && *in.At != *in.DueAt {
+			return queue.Errorf(queue.Invalid, "due_at", "at and due_at are the same thing; send one")
+		}
 		field, when = "due_at", in.DueAt
 	}
 	if when != nil {
