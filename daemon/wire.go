@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -62,7 +63,17 @@ func Check(cfg *config.Config) error {
 func hostAccounts(cfg *config.Config) ([]host.Account, error) {
 	var out []host.Account
 	for _, a := range cfg.Accounts {
-		out = append(out, host.Account{Name: a.Name, Plugin: a.Plugin, Settings: a.Settings})
+		settings := a.Settings
+		if a.Plugin == "mastodon" && settings["state_dir"] == "" {
+			// Some Mastodon-compatible servers ignore Idempotency-Key: the plugin's send
+			// journal is what lets a restarted plugin tell whether a publish went out.
+			settings = maps.Clone(settings)
+			if settings == nil {
+				settings = map[string]string{}
+			}
+			settings["state_dir"] = filepath.Join(cfg.Daemon.DataDir, "plugins", a.Name)
+		}
+		out = append(out, host.Account{Name: a.Name, Plugin: a.Plugin, Settings: settings})
 	}
 	return out, nil
 }

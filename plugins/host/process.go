@@ -183,6 +183,7 @@ func (e *restartError) Unwrap() error { return e.last }
 func (m *Manager) launch(ctx context.Context, cmd command, log *slog.Logger, managed bool) (*plugin.Client, *sdk.Client, sdk.Description, error) {
 	exe := exec.Command(cmd.path, cmd.args...)
 	exe.Env = pluginEnv()
+	dieWithParent(exe)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake(),
 		Plugins:          plugin.PluginSet{sdk.PluginKey: &sdk.GRPCPlugin{}},

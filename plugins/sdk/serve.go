@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -56,6 +57,7 @@ func Serve(impl Network) {
 		JSONFormat: true,
 	})
 	slog.SetDefault(slog.New(newLogHandler(os.Stderr, slog.LevelDebug)))
+	go exitWithParent(os.Getppid(), time.Second)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake(),
 		Plugins:         plugin.PluginSet{PluginKey: &GRPCPlugin{Impl: impl}},
@@ -84,4 +86,18 @@ func (p *GRPCPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
 // which the daemon treats as "outcome unknown" for Publish.
 func (p *GRPCPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
 	return &Client{rpc: pluginpb.NewNetworkClient(c)}, nil
+}
+
+// exitWithParent ends the plugin process when the daemon that started it is gone (its
+// parent changes: the daemon was killed with SIGKILL and the process was re-parented), so
+// that no orphan keeps an account's files or connections after a crash. The daemon also
+// asks the kernel for this where it can (Pdeathsig on Linux); this check covers the rest.
+func exitWithParent(parent int, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for range t.C {
+		if os.Getppid() != parent {
+			os.Exit(3)
+		}
+	}
 }
