@@ -395,11 +395,16 @@ func (db *DB) ApplyIncident(ctx context.Context, incidentID int64, a queue.Incid
 
 // CloseExpired closes the open incidents whose ClosesAt has passed.
 func (db *DB) CloseExpired(ctx context.Context, now time.Time) (closed []*queue.Incident, err error) {
+	if now.IsZero() {
+		now = db.now()
+	}
+	if !db.anything(ctx, func(tx *tx) ([]int64, error) {
+		return tx.ids(`SELECT id FROM incidents WHERE state = 'open' AND closes_at <= ?`, unixNano(now))
+	}) {
+		return nil, nil
+	}
 	err = db.update(ctx, func(tx *tx) error {
 		closed = nil
-		if now.IsZero() {
-			now = tx.now
-		}
 		ins, err := tx.incidents(`WHERE i.state = 'open' AND i.closes_at <= ? ORDER BY i.id`, unixNano(now))
 		if err != nil {
 			return err

@@ -37,6 +37,8 @@ func TestQueryPlans(t *testing.T) {
 		{"claim candidates", qClaimCandidates, []any{now, now, 0, 0, 0, claimPage}},
 		{"next wake", qWakeDeliveries, nil},
 		{"scan open posts", qScanOpen, []any{0, scanBatch}},
+		{"auto-approve", qAutoApprove, []any{now, now}},
+		{"missed", qMissed, []any{"pending", now, now, true}},
 	}
 	for _, f := range []queue.PostFilter{
 		{States: []queue.PostState{queue.PostPending}},

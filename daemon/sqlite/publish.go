@@ -481,78 +481,145 @@ func (db *DB) InFlight(ctx context.Context) (claims []*queue.Claim, err error) {
 	return claims, err
 }
 
+// qAutoApprove selects pending posts of active autopilot campaigns whose veto window has
+// begun (due - veto <= now) and that no network refuses.
+const qAutoApprove = `SELECT p.id FROM posts p INDEXED BY posts_state_due JOIN campaigns c ON c.id = p.campaign_id
+	WHERE p.state = 'pending' AND p.due_at <= ? AND c.state = 'active' AND c.approval = 'autopilot'
+	  AND p.due_at - c.veto <= ? AND p.problems = '[]'
+	ORDER BY p.due_at, p.id`
+
 // AutoApprove approves the pending posts of active autopilot campaigns whose veto window
 // has begun, unless a network refuses them (problems).
 func (db *DB) AutoApprove(ctx context.Context, now time.Time) (n int, err error) {
+	if now.IsZero() {
+		now = db.now()
+	}
+	// The longest veto bounds the index range: no post due later can be in its window.
+	var maxVeto sql.NullInt64
+	find := func(tx *tx) ([]int64, error) {
+		if err := tx.queryRow(`SELECT MAX(veto) FROM campaigns WHERE state = 'active' AND approval = 'autopilot'`).Scan(&maxVeto); err != nil || !maxVeto.Valid {
+			return nil, err
+		}
+		return tx.ids(qAutoApprove, unixNano(now)+maxVeto.Int64, unixNano(now))
+	}
+	if !db.anything(ctx, find) {
+		return 0, nil
+	}
 	autopilot := queue.System("autopilot")
 	err = db.update(ctx, func(tx *tx) error {
 		n = 0
-		if now.IsZero() {
-			now = tx.now
-		}
-		cs, err := tx.campaigns(`SELECT ` + campaignColumns + ` FROM campaigns c WHERE c.state = 'active' AND c.approval = 'autopilot' ORDER BY c.id`)
+		ids, err := find(tx)
 		if err != nil {
 			return err
 		}
-		for _, c := range cs {
-			veto := c.Veto.D()
-			if veto <= 0 {
-				veto = queue.DefaultVeto
-			}
-			ps, err := tx.posts(`SELECT `+postColumns+postFrom+` WHERE p.campaign_id = ? AND p.state = 'pending' AND p.due_at <= ?
-				AND p.problems = '[]' ORDER BY p.due_at, p.id`, c.ID, unixNano(now.Add(veto)))
+		for _, id := range ids {
+			p, err := tx.post(id)
 			if err != nil {
 				return err
 			}
-			for _, p := range ps {
-				if err := tx.move(autopilot, p, queue.EventApprove, "veto window of "+shortDuration(veto)+" began"); err != nil {
-					return err
-				}
-				n++
+			c, err := tx.campaign(p.CampaignID)
+			if err != nil {
+				return err
 			}
+			if err := tx.move(autopilot, p, queue.EventApprove, "veto window of "+shortDuration(c.Veto.D())+" began"); err != nil {
+				return err
+			}
+			n++
 		}
 		return nil
 	})
 	return n, err
 }
 
+// qMissed selects posts in one state more than their campaign's late overdue. The first
+// bound (now minus the shortest late) lets the index skip everything not yet due.
+const qMissed = `SELECT p.id FROM posts p INDEXED BY posts_state_due JOIN campaigns c ON c.id = p.campaign_id
+	WHERE p.state = ? AND p.due_at < ? AND p.due_at < ? - c.late AND (? OR c.state = 'active')
+	ORDER BY p.due_at, p.id`
+
 // MarkMissed turns posts more than their campaign's late overdue into missed, so that
 // nobody is surprised by a stale post going out; approved posts of a paused campaign wait
-// for the person who resumes it.
+// for the person who resumes it, and a post whose publishing has started is never missed.
 func (db *DB) MarkMissed(ctx context.Context, now time.Time) (n int, err error) {
+	if now.IsZero() {
+		now = db.now()
+	}
+	find := func(tx *tx) ([]int64, error) {
+		var minLate sql.NullInt64
+		if err := tx.queryRow(`SELECT MIN(late) FROM campaigns`).Scan(&minLate); err != nil || !minLate.Valid {
+			return nil, err
+		}
+		var all []int64
+		for _, s := range []queue.PostState{queue.PostPending, queue.PostHeld, queue.PostApproved} {
+			ids, err := tx.ids(qMissed, string(s), unixNano(now)-minLate.Int64, unixNano(now), s != queue.PostApproved)
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, ids...)
+		}
+		return all, nil
+	}
+	if !db.anything(ctx, find) {
+		return 0, nil
+	}
 	scheduler := queue.System("scheduler")
 	err = db.update(ctx, func(tx *tx) error {
 		n = 0
-		if now.IsZero() {
-			now = tx.now
-		}
-		cs, err := tx.campaigns(`SELECT ` + campaignColumns + ` FROM campaigns c ORDER BY c.id`)
+		ids, err := find(tx)
 		if err != nil {
 			return err
 		}
-		for _, c := range cs {
-			states := "'pending', 'held'"
-			if c.State == queue.CampaignActive {
-				states += ", 'approved'"
-			}
-			ps, err := tx.posts(`SELECT `+postColumns+postFrom+` WHERE p.campaign_id = ? AND p.state IN (`+states+`) AND p.due_at < ?
-				ORDER BY p.due_at, p.id`, c.ID, unixNano(now.Add(-lateOf(c))))
+		for _, id := range ids {
+			p, err := tx.post(id)
 			if err != nil {
 				return err
 			}
-			for _, p := range ps {
-				if started(p) {
-					continue // a retry in backoff is not missed
-				}
-				if err := tx.move(scheduler, p, queue.EventMiss, missReason(p, c)); err != nil {
-					return err
-				}
-				n++
+			if started(p) {
+				continue // a retry in backoff is not missed
 			}
+			c, err := tx.campaign(p.CampaignID)
+			if err != nil {
+				return err
+			}
+			if err := tx.move(scheduler, p, queue.EventMiss, missReason(p, c)); err != nil {
+				return err
+			}
+			n++
 		}
 		return nil
 	})
 	return n, err
+}
+
+// anything reports whether find finds work in a read snapshot. Periodic calls that usually
+// find nothing then cost a read, not the write lock and a commit; whatever is found is found
+// again, and re-checked, inside the write transaction.
+func (db *DB) anything(ctx context.Context, find func(*tx) ([]int64, error)) bool {
+	var found bool
+	err := db.view(ctx, func(tx *tx) error {
+		ids, err := find(tx)
+		found = len(ids) > 0
+		return err
+	})
+	return found || err != nil // on a read error, let the write path report it
+}
+
+// ids runs a query returning one id per row.
+func (tx *tx) ids(q string, args ...any) ([]int64, error) {
+	rows, err := tx.query(q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // qWakeDeliveries lists claimable posts soonest due first with their earliest retry time.

@@ -329,6 +329,9 @@ func testAutoApprove(t *testing.T, open Opener) {
 	draft := e.post(auto, time.Hour, func(p *queue.Post) { p.State = queue.PostDraft })
 	held := e.apply(e.post(auto, time.Hour), queue.EventHold, "not this one")
 	manual := e.post(e.campaign(), time.Hour)
+	// Each campaign's own veto counts: 90 minutes ahead is outside a 30-minute window.
+	short := e.campaign(func(c *queue.Campaign) { c.Approval = queue.ApprovalAutopilot; c.Veto = queue.Duration(30 * time.Minute) })
+	shortVeto := e.post(short, 90*time.Minute)
 	pausedC := e.campaign(func(c *queue.Campaign) { c.Approval = queue.ApprovalAutopilot })
 	paused := e.post(pausedC, time.Hour)
 	_, err := e.s.PauseCampaigns(e.ctx, []int64{pausedC.ID}, queue.Pause{By: ann, Reason: "x"})
@@ -343,7 +346,7 @@ func testAutoApprove(t *testing.T, open Opener) {
 		t.Fatalf("approved by %q", got.ApprovedBy)
 	}
 	e.auditHas(queue.System("autopilot"), "post.approve", fmt.Sprintf("post:%d", inVeto.ID), "")
-	for _, p := range []*queue.Post{tooEarly, problem, manual, paused} {
+	for _, p := range []*queue.Post{tooEarly, problem, manual, paused, shortVeto} {
 		e.wantState(p, queue.PostPending)
 	}
 	e.wantState(draft, queue.PostDraft)
@@ -351,10 +354,11 @@ func testAutoApprove(t *testing.T, open Opener) {
 	e.clock.Advance(time.Hour + time.Minute)
 	n, err = e.s.AutoApprove(e.ctx, e.now())
 	e.must(err)
-	if n != 1 {
-		t.Fatalf("later auto-approved %d, want 1 (the post that entered its veto window)", n)
+	if n != 2 {
+		t.Fatalf("later auto-approved %d, want 2 (the posts that entered their veto windows)", n)
 	}
 	e.wantState(tooEarly, queue.PostApproved)
+	e.wantState(shortVeto, queue.PostApproved)
 }
 
 func testMarkMissed(t *testing.T, open Opener) {
