@@ -330,7 +330,10 @@ func testAutoApprove(t *testing.T, open Opener) {
 	held := e.apply(e.post(auto, time.Hour), queue.EventHold, "not this one")
 	manual := e.post(e.campaign(), time.Hour)
 	// Each campaign's own veto counts: 90 minutes ahead is outside a 30-minute window.
-	short := e.campaign(func(c *queue.Campaign) { c.Approval = queue.ApprovalAutopilot; c.Veto = queue.Duration(30 * time.Minute) })
+	short := e.campaign(func(c *queue.Campaign) {
+		c.Approval = queue.ApprovalAutopilot
+		c.Veto = queue.Duration(30 * time.Minute)
+	})
 	shortVeto := e.post(short, 90*time.Minute)
 	pausedC := e.campaign(func(c *queue.Campaign) { c.Approval = queue.ApprovalAutopilot })
 	paused := e.post(pausedC, time.Hour)
