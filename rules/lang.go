@@ -90,17 +90,25 @@ func parseLang(s string) (lang, bool) {
 }
 
 // languagesFor decides which stemmers to run on a text: the declared language when we
-// stem it; else a confident detection; else both English and French, the two languages
-// every rule pack is written in.
+// stem it; else the detected one; else both English and French, the two languages every
+// rule pack is written in. Running both on every text would be wrong: an English word
+// stemmed as French can meet a French term ("shoot" and "shooter" stem alike in French).
 func languagesFor(declared string, toks []token) []lang {
 	if l, ok := parseLang(declared); ok {
 		return []lang{l}
 	}
-	if l, ok := detect(toks); ok {
+	if l, conf := detect(toks); conf != confNone {
 		return []lang{l}
 	}
 	return []lang{langEN, langFR}
 }
+
+// Detection confidence.
+const (
+	confNone = iota
+	confWeak
+	confSure
+)
 
 // cueWords are frequent English and French function words; counting them settles most
 // headlines without running the trigram detector, and they are surer on short texts.
@@ -109,19 +117,24 @@ var cueWords = map[string]lang{
 	"for": langEN, "with": langEN, "after": langEN, "as": langEN, "at": langEN, "from": langEN,
 	"by": langEN, "this": langEN, "our": langEN, "your": langEN, "are": langEN,
 	"was": langEN, "has": langEN, "have": langEN, "into": langEN, "off": langEN, "over": langEN,
+	"will": langEN, "be": langEN, "its": langEN, "it": langEN, "that": langEN, "you": langEN,
+	"we": langEN, "my": langEN, "can": langEN, "how": langEN, "before": langEN, "up": langEN,
 	"le": langFR, "la": langFR, "les": langFR, "des": langFR, "du": langFR, "et": langFR,
 	"un": langFR, "une": langFR, "dans": langFR, "sur": langFR, "pour": langFR, "au": langFR,
 	"aux": langFR, "est": langFR, "avec": langFR, "par": langFR, "apres": langFR, "nous": langFR,
 	"vous": langFR, "notre": langFR, "votre": langFR, "sous": langFR, "ses": langFR, "ont": langFR,
 	"plus": langFR, "sont": langFR, "leur": langFR, "qui": langFR, "ete": langFR,
+	"ce": langFR, "cette": langFR, "je": langFR, "il": langFR, "elle": langFR, "mais": langFR,
+	"chez": langFR, "tout": langFR, "tous": langFR, "pas": langFR, "sa": langFR, "vos": langFR,
+	"nos": langFR, "lors": langFR, "selon": langFR, "depuis": langFR, "ans": langFR,
 	// Spanish cues only stop French ones ("la") from deciding a Spanish text.
 	"el": langES, "los": langES, "las": langES, "del": langES, "por": langES, "con": langES,
 	"una": langES, "y": langES, "muertos": langES, "tras": langES,
 }
 
 // detect guesses the language of a text: function-word counts first (cheap, reliable on
-// headlines), then whatlanggo limited to the languages we stem. ok is false when unsure.
-func detect(toks []token) (lang, bool) {
+// headlines), then whatlanggo limited to the languages we stem.
+func detect(toks []token) (lang, int) {
 	var en, fr, es int
 	for _, t := range toks {
 		switch l, ok := cueWords[t.Word]; {
@@ -137,13 +150,19 @@ func detect(toks []token) (lang, bool) {
 	if es > 0 && es >= fr {
 		en, fr = 0, 0 // let the trigram detector decide
 	}
-	// One cue against none settles a headline ("Alain Delon est mort à 88 ans"); with cues
-	// on both sides, one language needs twice the other's.
+	// Two cues and twice the other language's settle it; a single cue is a weak guess.
 	switch {
-	case en >= 1 && fr == 0, en >= 2 && en >= 2*fr:
-		return langEN, true
-	case fr >= 1 && en == 0, fr >= 2 && fr >= 2*en:
-		return langFR, true
+	case en >= 2 && en >= 2*fr:
+		return langEN, confSure
+	case fr >= 2 && fr >= 2*en:
+		return langFR, confSure
+	}
+	guess, guessConf := langEN, confNone
+	switch {
+	case en == 1 && fr == 0:
+		guess, guessConf = langEN, confWeak
+	case fr == 1 && en == 0:
+		guess, guessConf = langFR, confWeak
 	}
 	var b strings.Builder
 	for _, t := range toks {
@@ -153,14 +172,16 @@ func detect(toks []token) (lang, bool) {
 	info := whatlanggo.DetectWithOptions(b.String(), detectOptions)
 	l, ok := whatlang[info.Lang]
 	if !ok || info.Confidence < 0.5 {
-		return 0, false
+		// The detector is unsure: a single cue word ("Alain Delon est mort à 88 ans")
+		// is still the best guess.
+		return guess, guessConf
 	}
 	// A weak detection of a language other than English or French on a short text is
-	// more often wrong than right; fall back to trying both.
+	// more often wrong than right.
 	if l != langEN && l != langFR && info.Confidence < 0.9 {
-		return 0, false
+		return guess, guessConf
 	}
-	return l, true
+	return l, confSure
 }
 
 // stemWord stems one lower-cased word in l, then folds accents. French stems also lose a

@@ -264,3 +264,24 @@ func TestAliasesShareNamesAcrossLanguages(t *testing.T) {
 		t.Error("different places must not be shared")
 	}
 }
+
+func TestLanguageChoice(t *testing.T) {
+	cases := []struct {
+		text, declared string
+		want           []lang
+	}{
+		{"Jetliner crashes after take-off in Ahmedabad", "", []lang{langEN}},
+		{"Le Concorde s'écrase sur un hôtel de Gonesse", "", []lang{langFR}},
+		{"Alain Delon est mort à 88 ans", "", []lang{langFR}},
+		{"Book your family photo shoot before Christmas", "", []lang{langEN}},
+		{"CATASTROPHE AERIENNE DANS LES ALPES", "", []lang{langFR}},
+		{"anything at all", "fr-FR", []lang{langFR}},
+		{"anything at all", "es", []lang{langES}},
+		{"Kobe Bryant", "", []lang{langEN, langFR}},
+	}
+	for _, c := range cases {
+		if got := languagesFor(c.declared, tokenize(c.text)); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("languagesFor(%q, %q) = %v, want %v", c.declared, c.text, got, c.want)
+		}
+	}
+}
