@@ -477,3 +477,53 @@ func BenchmarkQueuePage(b *testing.B) {
 		}
 	}
 }
+
+func TestMissedAndUnknownPosts(t *testing.T) {
+	f := mustFixture(t)
+	c := f.client()
+	c.login(f.tokens[queue.RoleMarketer])
+
+	// "colours" passes its time while nobody approves it: missed (with the two posts due before it).
+	col := f.posts["colours"]
+	if _, err := f.store.MarkMissed(f.ctx, col.DueAt.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	// "shipping" is approved, claimed and its outcome lost: unknown.
+	ship := f.posts["shipping"]
+	f.apply("shipping", queue.EventApprove)
+	claims, err := f.store.ClaimDue(f.ctx, queue.ClaimRequest{Now: ship.DueAt.Add(time.Minute), Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cl := range claims {
+		if cl.Post.ID != ship.ID {
+			continue
+		}
+		if err := f.store.Finish(f.ctx, cl.Delivery.ID, queue.Outcome{State: queue.DeliveryUnknown, Error: "connection reset"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := f.get(ship.ID).State; got != queue.PostUnknown {
+		t.Fatalf("fixture: shipping is %s, want unknown", got)
+	}
+
+	_, page := c.do("GET", "/", nil)
+	if !strings.Contains(page, "Posts wait for a person outside this list") || !strings.Contains(page, `href="/?state=missed">3 missed`) || !strings.Contains(page, `href="/?state=unknown">1 unknown`) {
+		t.Fatalf("the queue does not point to the missed and unknown posts:\n%s", page)
+	}
+	_, page = c.do("GET", "/?state=missed", nil)
+	if !strings.Contains(page, fmt.Sprintf(`action="/posts/%d/edit"`, col.ID)) {
+		t.Error("a missed post cannot be rescheduled from the queue")
+	}
+	_, page = c.do("GET", "/?state=unknown", nil)
+	if !strings.Contains(page, fmt.Sprintf(`action="/posts/%d/succeed"`, ship.ID)) || !strings.Contains(page, "It did not go out") || !strings.Contains(page, "connection reset") {
+		t.Fatal("an unknown post offers no way to say what happened")
+	}
+	resp, _ := c.do("POST", fmt.Sprintf("/posts/%d/succeed", ship.ID), url.Values{"csrf": {c.csrf("/")}, "version": {fmt.Sprint(f.get(ship.ID).Version)}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("succeed: %d", resp.StatusCode)
+	}
+	if got := f.get(ship.ID).State; got != queue.PostPublished {
+		t.Fatalf("after 'It went out': %s", got)
+	}
+}

@@ -48,6 +48,13 @@ type queueData struct {
 	Sections  []*section
 	Shown     int
 	NextURL   string
+	// Attention counts posts outside the default sections that wait for a person.
+	Attention []stateCount
+}
+
+type stateCount struct {
+	State queue.PostState
+	N     int
 }
 
 type section struct {
@@ -71,7 +78,9 @@ type card struct {
 	Warnings []string
 
 	CanApprove, CanHold, CanRelease, CanReject, CanEdit bool
-	ApproveBlocked                                      string // why approve is not offered
+	// For failed and unknown posts: a person says what happened, or sends again.
+	CanRetry, CanSucceed, CanFail bool
+	ApproveBlocked                string // why approve is not offered
 }
 
 // preview is one target account's view of a post: how long the network counts it.
@@ -122,6 +131,18 @@ func (h *Handler) queuePage(w http.ResponseWriter, rq *request) {
 	}
 
 	d := queueData{F: f, Campaigns: camps, Accounts: accountNames(camps, infos), States: queue.PostStates, Shown: len(posts)}
+	if f.State == "" {
+		counts, err := h.opt.Store.CountPosts(ctx)
+		if err != nil {
+			h.internal(w, rq, "count posts", err)
+			return
+		}
+		for _, st := range []queue.PostState{queue.PostMissed, queue.PostUnknown, queue.PostFailed} {
+			if counts[st] > 0 {
+				d.Attention = append(d.Attention, stateCount{st, counts[st]})
+			}
+		}
+	}
 	secs := map[queue.PostState]*section{}
 	for _, st := range pf.States {
 		s := &section{State: st, Title: sectionTitles[st]}
@@ -236,6 +257,11 @@ func (h *Handler) makeCard(ctx context.Context, rq *request, c *queue.Campaign, 
 	if p.Reason != "" && (p.State == queue.PostHeld || p.State == queue.PostMissed || p.State == queue.PostFailed) {
 		cd.Warnings = append(cd.Warnings, sectionTitles[p.State]+": "+p.Reason)
 	}
+	for _, d := range p.Deliveries {
+		if (d.State == queue.DeliveryFailed || d.State == queue.DeliveryUnknown) && d.LastError != "" {
+			cd.Warnings = append(cd.Warnings, fmt.Sprintf("%s: %s after %d %s: %s", d.Account, d.State, d.Attempts, plural(d.Attempts, "attempt", "attempts"), d.LastError))
+		}
+	}
 	if rq.can(queue.RoleMarketer) {
 		_, errA := queue.Next(p.State, queue.EventApprove)
 		cd.CanApprove = errA == nil && len(p.Problems) == 0
@@ -249,6 +275,12 @@ func (h *Handler) makeCard(ctx context.Context, rq *request, c *queue.Campaign, 
 		_, errJ := queue.Next(p.State, queue.EventReject)
 		cd.CanReject = errJ == nil
 		cd.CanEdit = queue.Editable(p.State) && p.State != queue.PostRejected
+		_, errT := queue.Next(p.State, queue.EventRetry)
+		cd.CanRetry = errT == nil && p.State != queue.PostPublishing
+		_, errS := queue.Next(p.State, queue.EventSucceed)
+		cd.CanSucceed = errS == nil && p.State == queue.PostUnknown
+		_, errF := queue.Next(p.State, queue.EventFail)
+		cd.CanFail = errF == nil && p.State == queue.PostUnknown
 	}
 	return cd
 }
@@ -258,6 +290,9 @@ var personEvents = map[string]queue.Event{
 	"reject":  queue.EventReject,
 	"hold":    queue.EventHold,
 	"release": queue.EventRelease,
+	"retry":   queue.EventRetry,
+	"succeed": queue.EventSucceed,
+	"fail":    queue.EventFail,
 }
 
 var eventDone = map[queue.Event]string{
@@ -265,6 +300,9 @@ var eventDone = map[queue.Event]string{
 	queue.EventReject:  "Rejected",
 	queue.EventHold:    "Held",
 	queue.EventRelease: "Released",
+	queue.EventRetry:   "Will send again",
+	queue.EventSucceed: "Marked as published",
+	queue.EventFail:    "Marked as failed",
 }
 
 func pathID(rq *request) (int64, bool) {
@@ -297,7 +335,7 @@ func (h *Handler) applyPost(w http.ResponseWriter, rq *request) {
 		h.done(w, rq, to, "error", h.actionError(rq.Context(), id, version, err, string(ev)))
 		return
 	}
-	if ev == queue.EventApprove || ev == queue.EventRelease {
+	if ev == queue.EventApprove || ev == queue.EventRelease || ev == queue.EventRetry {
 		h.kick()
 	}
 	msg := fmt.Sprintf("%s post #%d (%s).", eventDone[ev], p.ID, p.Campaign)
