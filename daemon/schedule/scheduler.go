@@ -152,6 +152,18 @@ func (s *Scheduler) campaign(ctx context.Context, c *queue.Campaign, now time.Ti
 		}
 		return ignoreHandled(add(time.Time{}, next, nil))
 	}
+	if !sched.IsTick(tick) {
+		// The stored cursor was computed in another zone (the campaign names none and
+		// whoever stored it did not know the daemon's default) or without the DST rules
+		// above. Move it forward to the first real tick: never post at a time the schedule
+		// does not name. (AddTick only moves forward, so a real tick between the moment the
+		// campaign was stored and the stored cursor is lost: see the warning.)
+		aligned := sched.Next(tick.Add(-time.Second))
+		log.Warn("stored next tick is not a tick of the schedule in its zone: moved to the next real one", "stored", tick, "aligned", aligned, "zone", sched.Location().String())
+		if err := add(tick, aligned, nil); err != nil || aligned.IsZero() {
+			return ignoreHandled(err)
+		}
+	}
 
 	// Catch up on ticks more than late overdue: keep the latest MaxMissed as missed posts,
 	// skip the older ones in a single step.

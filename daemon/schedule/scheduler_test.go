@@ -127,7 +127,7 @@ func TestTicksBecomePostsLeadAhead(t *testing.T) {
 
 func TestRestartNeverDuplicatesATick(t *testing.T) {
 	e := newEnv(t, time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC))
-	c := e.campaign(queue.Campaign{Schedule: "0 */6 * * *", Pool: []string{"x"}, Lead: queue.Duration(24 * time.Hour)})
+	c := e.campaign(queue.Campaign{Schedule: "0 */6 * * *", TimeZone: "UTC", Pool: []string{"x"}, Lead: queue.Duration(24 * time.Hour)})
 	first := e.tick().Created
 	if first == 0 {
 		t.Fatal("no posts created")
@@ -251,7 +251,7 @@ func TestLongDowntimeMakesAFewMissedPostsNotABurst(t *testing.T) {
 func TestPausedCampaignGetsNoTicksUntilResumed(t *testing.T) {
 	start := time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC)
 	e := newEnv(t, start)
-	c := e.campaign(queue.Campaign{Schedule: "0 12 * * *", Pool: []string{"noon"}, Lead: queue.Duration(time.Hour)})
+	c := e.campaign(queue.Campaign{Schedule: "0 12 * * *", TimeZone: "Europe/Paris", Pool: []string{"noon"}, Lead: queue.Duration(time.Hour)})
 	ctx := context.Background()
 	if _, err := e.db.PauseCampaigns(ctx, []int64{c.ID}, queue.Pause{By: queue.System("test"), Reason: "test", At: start}); err != nil {
 		t.Fatal(err)
@@ -307,5 +307,46 @@ func TestRecurringPostsAreValidatedWithTheirNetworks(t *testing.T) {
 	ps := e.posts(c.ID)
 	if len(ps[0].Problems) != 0 || len(ps[1].Problems) != 1 || ps[1].Problems[0] != "brand-outbox: text: too long for this network" {
 		t.Fatalf("problems: %q and %q", ps[0].Problems, ps[1].Problems)
+	}
+}
+
+func TestCampaignWithoutZoneFollowsTheDaemonDefault(t *testing.T) {
+	// The campaign names no zone; the daemon's default is Europe/Paris. Whatever zone the
+	// store used for the first cursor, no post is due at a time other than 09:00 in Paris.
+	e := newEnv(t, time.Date(2026, 3, 2, 5, 0, 0, 0, time.UTC))
+	c := e.campaign(queue.Campaign{Schedule: "0 9 * * *", Pool: []string{"x"}, Lead: queue.Duration(72 * time.Hour)})
+	e.tick()
+	ps := e.posts(c.ID)
+	if len(ps) < 2 {
+		t.Fatalf("%d posts", len(ps))
+	}
+	for _, p := range ps {
+		if local := p.DueAt.In(mustZone(t, "Europe/Paris")); local.Hour() != 9 || local.Minute() != 0 {
+			t.Errorf("post due %v, which is not 09:00 in Paris", local)
+		}
+	}
+}
+
+func TestIsTick(t *testing.T) {
+	s, _ := Parse("30 2 * * *", "Europe/Paris")
+	paris := mustZone(t, "Europe/Paris")
+	for _, c := range []struct {
+		at   time.Time
+		want bool
+	}{
+		{time.Date(2026, 3, 28, 2, 30, 0, 0, paris), true},
+		{time.Date(2026, 3, 28, 2, 31, 0, 0, paris), false},
+		{time.Date(2026, 3, 29, 3, 0, 0, 0, paris), true},       // the spring-forward stand-in
+		{time.Date(2026, 10, 25, 0, 30, 0, 0, time.UTC), true},  // 02:30 CEST, first occurrence
+		{time.Date(2026, 10, 25, 1, 30, 0, 0, time.UTC), false}, // 02:30 CET, the repeat
+		{time.Date(2026, 3, 28, 2, 30, 0, 500, paris), false},   // not on a second
+	} {
+		if got := s.IsTick(c.at); got != c.want {
+			t.Errorf("IsTick(%v) = %v", c.at, got)
+		}
+	}
+	every, _ := Parse("@every 2h", "")
+	if !every.IsTick(time.Date(2026, 1, 1, 0, 17, 3, 0, time.UTC)) {
+		t.Error("@every: any time is a tick")
 	}
 }

@@ -172,6 +172,14 @@ func (s *Schedule) Next(after time.Time) time.Time {
 	return time.Time{}
 }
 
+// IsTick reports whether t is one of the schedule's ticks. Every time is, for "@every".
+func (s *Schedule) IsTick(t time.Time) bool {
+	if _, ok := s.real.(cron.ConstantDelaySchedule); ok {
+		return true
+	}
+	return t.Equal(t.Truncate(time.Second)) && s.Next(t.Add(-time.Second)).Equal(t)
+}
+
 // maxSteps bounds the wall-clock walk: a skipped or repeated interval is at most a few
 // hours of minutes, so this is never reached by a real zone.
 const maxSteps = 10000
