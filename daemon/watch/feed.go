@@ -63,6 +63,7 @@ type feedSource struct {
 type fetched struct {
 	items       []*queue.ContextItem
 	notModified bool
+	commit      func() // makes this document the base of the next conditional request
 }
 
 // fetch reads the feed once, conditionally, within the feed's timeout.
@@ -100,10 +101,9 @@ func (f *feedSource) fetch(ctx context.Context, now time.Time) (fetched, error) 
 	if err != nil {
 		return fetched{}, fmt.Errorf("not a readable RSS, Atom or JSON feed: %v", err)
 	}
-	// Only a document that parsed becomes the base of the next conditional request: a broken
-	// one must be fetched again in full once fixed.
-	commit()
-	return fetched{items: f.items(feed, now)}, nil
+	// Only a document that parsed, and whose items were stored, becomes the base of the next
+	// conditional request: a broken one must be fetched again in full once fixed.
+	return fetched{items: f.items(feed, now), commit: commit}, nil
 }
 
 // get makes a conditional GET. A nil body with a nil error means 304 Not Modified.
@@ -148,6 +148,9 @@ func (f *feedSource) get(ctx context.Context, u *url.URL) ([]byte, func(), error
 // readFile reads a file:// feed, using its modification time and size as the conditional
 // check. A nil body with a nil error means unchanged.
 func (f *feedSource) readFile(u *url.URL) ([]byte, func(), error) {
+	if u.Host != "" && u.Host != "localhost" {
+		return nil, nil, fmt.Errorf("file URL names host %q: write file:///absolute/path (three slashes)", u.Host)
+	}
 	path := u.Path
 	if path == "" {
 		path = u.Opaque

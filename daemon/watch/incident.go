@@ -28,6 +28,9 @@ func (w *Watcher) expireLoop(ctx context.Context) {
 			w.log.Error("cannot read open incidents; retrying", "error", err, "retry_in", retry)
 			wait = retry
 		}
+		if w.retrying.Load() && (wait < 0 || wait > retry) {
+			wait = retry
+		}
 		var fire <-chan time.Time
 		var t clock.Timer
 		if wait >= 0 {
@@ -45,6 +48,7 @@ func (w *Watcher) expireLoop(ctx context.Context) {
 				t.Stop()
 			}
 		case <-fire:
+			w.retryFailed(ctx)
 			if _, err := w.CloseExpired(ctx); err != nil && ctx.Err() == nil {
 				w.log.Error("closing expired incidents failed", "error", err)
 			}
@@ -189,9 +193,13 @@ func (w *Watcher) Declare(ctx context.Context, by queue.Actor, ruleID, note stri
 			Text: fmt.Sprintf("Incident #%d declared by %s for rule %s: %s", in.ID, by.Name, r.ID, note)})
 	}
 	w.log.Info("incident declared", "incident", in.ID, "rule", r.ID, "by", by.String(), "new", opened)
-	err = w.act(ctx, set, []*queue.Incident{in}, map[int64][]rules.Text{in.ID: {{Title: note, Source: ev.Source}}})
 	w.wakeExpiry()
-	return in, err
+	if err := w.act(ctx, set, []*queue.Incident{in}, map[int64][]rules.Text{in.ID: {{Title: note, Source: ev.Source}}}); err != nil {
+		w.reapplyNeeded = true
+		w.retry()
+		return in, err
+	}
+	return in, nil
 }
 
 func idList(set *rules.Set) string {

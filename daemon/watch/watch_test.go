@@ -16,6 +16,7 @@ import (
 	"github.com/tact-hq/tact/daemon/clock"
 	"github.com/tact-hq/tact/daemon/notify"
 	"github.com/tact-hq/tact/daemon/queue"
+	"github.com/tact-hq/tact/daemon/sqlite"
 	"github.com/tact-hq/tact/daemon/watch"
 )
 
@@ -719,5 +720,67 @@ func TestOpenIncidentsAreAppliedAtStart(t *testing.T) {
 	waitFor(t, "the pause at start", func() bool { return e.campaignState(t, travel.ID).State == queue.CampaignPaused })
 	if c := e.campaignState(t, travel.ID); c.Pause.RuleID != "air-disaster" || len(c.Pause.Evidence) != 1 {
 		t.Fatalf("pause: %+v", c.Pause)
+	}
+}
+
+// faultyStore is the real store with chosen writes failing, as when another process holds
+// the database lock for longer than the busy timeout.
+type faultyStore struct {
+	*sqlite.DB
+	failRecord, failApply atomic.Int64
+}
+
+var errLocked = queue.Errorf(queue.Unavailable, "", "database is locked by another process")
+
+func (f *faultyStore) RecordIncident(ctx context.Context, in *queue.Incident) (*queue.Incident, bool, error) {
+	if f.failRecord.Add(-1) >= 0 {
+		return nil, false, errLocked
+	}
+	return f.DB.RecordIncident(ctx, in)
+}
+
+func (f *faultyStore) ApplyIncident(ctx context.Context, id int64, a queue.IncidentAction) (queue.IncidentEffect, error) {
+	if f.failApply.Add(-1) >= 0 {
+		return queue.IncidentEffect{}, errLocked
+	}
+	return f.DB.ApplyIncident(ctx, id, a)
+}
+
+// A failure after an item is stored must not lose its match: it is retried.
+func TestFailedMatchingIsRetried(t *testing.T) {
+	for _, which := range []string{"record", "apply"} {
+		t.Run(which, func(t *testing.T) {
+			start := time.Now().UTC()
+			clk := clock.NewFake(start)
+			var fs *faultyStore
+			e := newEnv(t, envOpts{clock: clk, opt: func(o *watch.Options) {
+				fs = &faultyStore{DB: o.Store.(*sqlite.DB)}
+				o.Store = fs
+			}})
+			travel, _ := e.campaign(t, "summer-flights", []string{"travel"}, false, "Fly away")
+			e.run(t)
+			if which == "record" {
+				fs.failRecord.Store(1)
+			} else {
+				fs.failApply.Store(1)
+			}
+			if _, _, err := e.w.Push(ctxBG, &queue.ContextItem{Source: "wire", Title: "Plane crash at sea"}); err == nil || !contains(err.Error(), "locked") {
+				t.Fatalf("push during the failure: %v", err)
+			}
+			if e.campaignState(t, travel.ID).State != queue.CampaignActive {
+				t.Fatal("paused despite the failure")
+			}
+			// The retry comes within 10s, without any new item.
+			done := make(chan struct{})
+			defer close(done)
+			if !clk.WaitForTimer(done, func(d time.Time) bool { return !d.After(start.Add(10 * time.Second)) }) {
+				t.Fatal("no retry timer")
+			}
+			clk.Advance(10 * time.Second)
+			waitFor(t, "the retried pause", func() bool { return e.campaignState(t, travel.ID).State == queue.CampaignPaused })
+			if ins := e.open(t); len(ins) != 1 || len(ins[0].Evidence) != 1 {
+				t.Fatalf("incidents: %+v", ins)
+			}
+		})
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tact-hq/tact/config"
@@ -67,6 +68,12 @@ type Watcher struct {
 	// disaster at once open one incident and send one set of notifications.
 	ingestMu sync.Mutex
 	pending  map[string]*pendingEvidence // rule id -> evidence waiting for min_sources
+
+	// unmatched are stored items whose matching failed, reapplyNeeded says an incident's
+	// action failed (both under ingestMu); retrying tells the expiry loop to retry soon.
+	unmatched     []*queue.ContextItem
+	reapplyNeeded bool
+	retrying      atomic.Bool
 
 	// changed wakes the expiry loop when incidents opened, moved or closed.
 	changed chan struct{}
@@ -152,16 +159,25 @@ func (w *Watcher) Run(ctx context.Context) error {
 func (w *Watcher) reapplyOpen(ctx context.Context) {
 	w.ingestMu.Lock()
 	defer w.ingestMu.Unlock()
+	if err := w.applyOpen(ctx); err != nil && ctx.Err() == nil {
+		w.log.Error("applying open incidents at start failed; will retry", "error", err)
+		w.retry()
+	}
+}
+
+// applyOpen applies every open incident's action. Call with ingestMu held.
+func (w *Watcher) applyOpen(ctx context.Context) error {
 	open, err := w.st.Incidents(ctx, openOnly)
-	if err != nil || len(open) == 0 {
-		if err != nil && ctx.Err() == nil {
-			w.log.Error("cannot read open incidents at start", "error", err)
-		}
-		return
+	if err != nil {
+		w.reapplyNeeded = true
+		return err
 	}
-	if err := w.act(ctx, w.rules.Set(), open, nil); err != nil && ctx.Err() == nil {
-		w.log.Error("re-applying open incidents at start failed", "error", err)
+	if err := w.act(ctx, w.rules.Set(), open, nil); err != nil {
+		w.reapplyNeeded = true
+		return err
 	}
+	w.reapplyNeeded = false
+	return nil
 }
 
 // feedPoller is one feed's source and status.
@@ -201,6 +217,9 @@ func (w *Watcher) pollFeed(ctx context.Context, f *feedPoller) {
 			if err != nil {
 				err = fmt.Errorf("storing or matching its items failed: %w", err)
 			}
+		}
+		if err == nil && res.commit != nil {
+			res.commit()
 		}
 		f.mu.Lock()
 		st := &f.status
@@ -284,7 +303,8 @@ func (w *Watcher) pollTrends(ctx context.Context) {
 
 // Push stores an item posted to the API and matches it at once; the incidents it opened or
 // extended are returned with their actions already applied. A repeated item (same source
-// and GUID, URL or title) is returned as given, without an id, and acts no further.
+// and GUID, URL or title) is returned as given, without an id, and acts no further (unless
+// an earlier push of it failed while matching: then it is matched now).
 func (w *Watcher) Push(ctx context.Context, item *queue.ContextItem) (*queue.ContextItem, []*queue.Incident, error) {
 	if item == nil {
 		return nil, nil, queue.Errorf(queue.Invalid, "", "no context item given")
@@ -311,7 +331,7 @@ func (w *Watcher) Push(ctx context.Context, item *queue.ContextItem) (*queue.Con
 	if len(added) == 1 {
 		return added[0], incs, nil
 	}
-	return &it, nil, nil
+	return &it, incs, nil
 }
 
 func knownLanguage(l string) bool {
@@ -325,22 +345,37 @@ func knownLanguage(l string) bool {
 
 // ingest stores items, keeps the new ones, matches them against the rules in force and acts
 // on every incident they open or extend. It returns the new items and those incidents.
+//
+// Once stored, an item is never seen as new again, so a failure after storing must not lose
+// its match: items whose matching failed are kept and matched again first thing at the next
+// ingest (or by the retry in the expiry loop), and incidents whose action failed are
+// re-applied the same way.
 func (w *Watcher) ingest(ctx context.Context, items []*queue.ContextItem) ([]*queue.ContextItem, []*queue.Incident, error) {
 	w.ingestMu.Lock()
 	defer w.ingestMu.Unlock()
-	added, err := w.st.AddContext(ctx, items)
-	if err != nil || len(added) == 0 {
-		return added, nil, err
+	var added []*queue.ContextItem
+	if len(items) > 0 {
+		var err error
+		if added, err = w.st.AddContext(ctx, items); err != nil {
+			return nil, nil, err
+		}
+	}
+	toMatch := append(w.unmatched, added...)
+	w.unmatched = nil
+	if len(toMatch) == 0 {
+		return added, nil, w.retryReapply(ctx)
 	}
 	set := w.rules.Set()
 	now := w.clk.Now().UTC()
 	var touched []*queue.Incident
 	var extra = map[int64][]rules.Text{}
-	for _, it := range added {
+	for _, it := range toMatch {
 		text := textOf(it)
 		for _, m := range set.MatchNews(text) {
 			in, err := w.evidence(ctx, set, m, it, now)
 			if err != nil {
+				w.unmatched = toMatch
+				w.retry()
 				return added, touched, err
 			}
 			if in == nil {
@@ -360,12 +395,42 @@ func (w *Watcher) ingest(ctx context.Context, items []*queue.ContextItem) ([]*qu
 		}
 	}
 	if len(touched) > 0 {
+		w.wakeExpiry()
 		if err := w.act(ctx, set, touched, extra); err != nil {
+			w.reapplyNeeded = true
+			w.retry()
 			return added, touched, err
 		}
-		w.wakeExpiry()
 	}
-	return added, touched, nil
+	return added, touched, w.retryReapply(ctx)
+}
+
+// retryReapply re-applies open incidents if an earlier action failed. Call with ingestMu held.
+func (w *Watcher) retryReapply(ctx context.Context) error {
+	if !w.reapplyNeeded {
+		return nil
+	}
+	if err := w.applyOpen(ctx); err != nil {
+		w.retry()
+		return err
+	}
+	return nil
+}
+
+// retry asks the expiry loop to come back soon for the work that failed.
+func (w *Watcher) retry() {
+	w.retrying.Store(true)
+	w.wakeExpiry()
+}
+
+// retryFailed is the expiry loop's retry of failed matching and actions.
+func (w *Watcher) retryFailed(ctx context.Context) {
+	if !w.retrying.Swap(false) {
+		return
+	}
+	if _, _, err := w.ingest(ctx, nil); err != nil && ctx.Err() == nil {
+		w.log.Error("retrying incident matching failed; will retry", "error", err)
+	}
 }
 
 func textOf(it *queue.ContextItem) rules.Text {
