@@ -19,8 +19,10 @@ import (
 
 // nameStrength classifies the tokens of one text: strong[i] is true when token i is
 // written as a name in a text whose capitals can be trusted; lower[i] when it is written
-// in lower case there.
-func nameStrength(toks []token) (strong, lower []bool) {
+// in lower case there; initial[i] when it is capitalised only because it starts a sentence
+// (a weak sign, but the same word starting a sentence on both sides is a name: "Lakers
+// legend dies" and "Lakers jerseys 20% off").
+func nameStrength(toks []token) (strong, lower, initial []bool) {
 	letters, allCaps, longWords, longCaps := 0, 0, 0, 0
 	for _, t := range toks {
 		r, _ := utf8.DecodeRuneInString(t.Word)
@@ -42,9 +44,11 @@ func nameStrength(toks []token) (strong, lower []bool) {
 	titled := !shouting && longWords >= 5 && longCaps*10 >= longWords*8
 	strong = make([]bool, len(toks))
 	lower = make([]bool, len(toks))
+	initial = make([]bool, len(toks))
 	for i, t := range toks {
 		r, _ := utf8.DecodeRuneInString(t.Word)
 		lower[i] = !shouting && unicode.IsLetter(r) && !t.Cap && !t.Hashtag
+		initial[i] = !shouting && !titled && t.Cap && t.Initial && !t.Hashtag
 		switch {
 		case t.Hashtag:
 			strong[i] = t.Cap
@@ -56,7 +60,7 @@ func nameStrength(toks []token) (strong, lower []bool) {
 			strong[i] = true
 		}
 	}
-	return strong, lower
+	return strong, lower, initial
 }
 
 // nameCandidate: could this word be a meaningful shared name at all?
@@ -77,10 +81,11 @@ func nameCandidate(w string) bool {
 
 // sharedNames returns the names the post (text and topics) shares with any news text.
 func sharedNames(post []token, topics [][]token, news [][]token) []string {
-	names := map[string]bool{}  // news word -> written as a strong name somewhere
-	common := map[string]bool{} // news words written in lower case mid-sentence
+	names := map[string]bool{}    // news word -> written as a strong name somewhere
+	common := map[string]bool{}   // news words written in lower case mid-sentence
+	initCaps := map[string]bool{} // news words capitalised at the start of a sentence
 	for _, toks := range news {
-		strong, lower := nameStrength(toks)
+		strong, lower, initial := nameStrength(toks)
 		for i, t := range toks {
 			if !nameCandidate(t.Word) {
 				continue
@@ -88,6 +93,9 @@ func sharedNames(post []token, topics [][]token, news [][]token) []string {
 			names[t.Word] = names[t.Word] || strong[i]
 			if lower[i] {
 				common[t.Word] = true
+			}
+			if initial[i] {
+				initCaps[t.Word] = true
 			}
 		}
 	}
@@ -109,12 +117,12 @@ func sharedNames(post []token, topics [][]token, news [][]token) []string {
 	}
 	sort.Strings(long)
 	found := map[string]bool{}
-	check := func(t token, strong bool) {
+	check := func(t token, strong, initial bool) {
 		if !nameCandidate(t.Word) {
 			return
 		}
 		if s, ok := names[t.Word]; ok {
-			if s || strong {
+			if s || strong || (initial && initCaps[t.Word]) {
 				found[t.Word] = true
 			}
 			return
@@ -128,15 +136,15 @@ func sharedNames(post []token, topics [][]token, news [][]token) []string {
 			}
 		}
 	}
-	strong, _ := nameStrength(post)
+	strong, _, initial := nameStrength(post)
 	for i, t := range post {
-		check(t, strong[i])
+		check(t, strong[i], initial[i])
 	}
 	// Campaign topics are labels an admin chose ("hotel deals (New Orleans)"), often
 	// lower-cased by the time they reach us: their words count as written names.
 	for _, tt := range topics {
 		for _, t := range tt {
-			check(t, true)
+			check(t, true, false)
 		}
 	}
 	out := make([]string, 0, len(found))
