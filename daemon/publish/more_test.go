@@ -256,3 +256,31 @@ func TestRecoverWithoutRun(t *testing.T) {
 		t.Fatalf("post %s %+v", got.State, got.Deliveries[0])
 	}
 }
+
+func TestRateLimitHoldsBackTheAccountsOtherPosts(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.Limits = map[string]queue.AccountLimit{"brand-x": {Spacing: -1}} })
+	net := &scripted{publish: func(n int, _ context.Context, _ string) (sdk.Receipt, error) {
+		if n == 1 {
+			return sdk.Receipt{}, sdk.RateLimit(10*time.Minute, "429 Too Many Requests")
+		}
+		return receipt("ok"), nil
+	}}
+	h.nets.set("brand-x", net)
+	c := h.campaign("spring", "brand-x")
+	due := t0.Add(time.Hour)
+	first := h.approved(c, due, "first")
+	second := h.approved(c, due, "second")
+	h.start()
+	h.at(due)
+	// The account is told to wait 10m: its other post waits too, rather than hit the limit.
+	h.sleepingUntil(due.Add(10 * time.Minute))
+	if n, _ := net.calls(); n != 1 {
+		t.Fatalf("%d publish calls during the account's rate limit, want 1", n)
+	}
+	if s := h.state(second.ID); s != queue.PostApproved {
+		t.Fatalf("second post is %s", s)
+	}
+	h.clk.Set(due.Add(10 * time.Minute))
+	h.waitState(first.ID, queue.PostPublished)
+	h.waitState(second.ID, queue.PostPublished)
+}

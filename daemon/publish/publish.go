@@ -116,6 +116,14 @@ func (p *Publisher) failedWith(work context.Context, log *slog.Logger, c *queue.
 			p.event(c, notify.PostFailed, fmt.Sprintf("Post %d of campaign %s was refused by %s: %s.", c.Post.ID, c.Campaign.Name, d.Account, e.Message)))
 		return OutcomeFailed
 	default: // Retryable, RateLimited, and kinds this daemon does not know yet
+		if e.Kind == sdk.RateLimited && e.RetryAfter > 0 {
+			until := p.clk.Now().Add(e.RetryAfter)
+			p.mu.Lock()
+			if until.After(p.cooldown[d.Account]) {
+				p.cooldown[d.Account] = until
+			}
+			p.mu.Unlock()
+		}
 		return p.retryOrFail(work, log, c, e.Error(), e.RetryAfter)
 	}
 }

@@ -127,6 +127,7 @@ type Publisher struct {
 	busy       int                  // publishes in flight (recoveries are not counted)
 	inflight   map[int64]bool       // delivery ids being worked on by this publisher
 	lastStart  map[string]time.Time // per account, for pacing on spacing
+	cooldown   map[string]time.Time // per account: rate-limited until
 	unhealthy  map[string]bool      // accounts last seen failing on auth
 	unfinished []unfinished         // outcomes whose recording failed, retried each wake
 }
@@ -150,7 +151,8 @@ func New(o Options) (*Publisher, error) {
 		observer: o.Observer,
 		kick:     make(chan struct{}, 1),
 		freed:    make(chan struct{}, 1),
-		inflight: map[int64]bool{}, lastStart: map[string]time.Time{}, unhealthy: map[string]bool{},
+		inflight: map[int64]bool{}, lastStart: map[string]time.Time{}, cooldown: map[string]time.Time{},
+		unhealthy: map[string]bool{},
 	}
 	if p.unknownErr == nil {
 		p.unknownErr = func(error) bool { return false }
@@ -333,7 +335,7 @@ func (p *Publisher) claim(ctx, work context.Context, now, retry time.Time) time.
 	p.mu.Unlock()
 	full := free <= 0
 	if !full {
-		claims, err := p.store.ClaimDue(ctx, queue.ClaimRequest{Now: now, Limit: free, Limits: p.limits, Gate: p.gate})
+		claims, err := p.store.ClaimDue(ctx, queue.ClaimRequest{Now: now, Limit: free, Limits: p.limitsAt(now), Gate: p.gate})
 		if err != nil {
 			p.logErr(ctx, "claiming due posts failed", err)
 			return retry
@@ -378,13 +380,42 @@ func (p *Publisher) logErr(ctx context.Context, msg string, err error) {
 	}
 }
 
+// limitsAt returns the account limits in force at now: the configured ones, with the
+// spacing of a rate-limited account stretched to the end of its cooldown, so that its other
+// posts wait for the network's retry-after too instead of each burning an attempt on it.
+func (p *Publisher) limitsAt(now time.Time) map[string]queue.AccountLimit {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.cooldown) == 0 {
+		return p.limits
+	}
+	out := make(map[string]queue.AccountLimit, len(p.limits)+len(p.cooldown))
+	for a, l := range p.limits {
+		out[a] = l
+	}
+	for a, until := range p.cooldown {
+		last, ok := p.lastStart[a]
+		if !until.After(now) || !ok {
+			delete(p.cooldown, a)
+			continue
+		}
+		l := out[a]
+		if need := until.Sub(last); need > spacing(p.limits, a) {
+			l.Spacing = need
+		}
+		out[a] = l
+	}
+	return out
+}
+
 // spacingEnds returns the earliest end after now of the spacing of an account this
-// publisher started, if there is one.
+// publisher started (stretched by a rate limit), if there is one.
 func (p *Publisher) spacingEnds(now time.Time) (best time.Time, ok bool) {
+	limits := p.limitsAt(now)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for a, t := range p.lastStart {
-		end := t.Add(spacing(p.limits, a))
+		end := t.Add(spacing(limits, a))
 		if !end.After(now) {
 			delete(p.lastStart, a)
 			continue
