@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/tact-hq/tact/daemon/queue"
@@ -127,7 +129,7 @@ func (b *tab) login(token string) {
 	b.do(
 		chromedp.Navigate(b.base+"/"),
 		chromedp.WaitVisible(chromedp.CSS("#token")), // sent to the login page
-		chromedp.SendKeys(chromedp.CSS("#token"), token),
+		chromedp.SetValue(chromedp.CSS("#token"), token), // not typed key by key: a token is pasted
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS("#section-pending")),
 	)
@@ -439,6 +441,34 @@ func TestBrowser(t *testing.T) {
 		}
 		if got := f.get(last.ID).State; got != queue.PostPending {
 			t.Fatalf("the forged POST changed the post: %s", got)
+		}
+	})
+
+	t.Run("works without JavaScript", func(t *testing.T) {
+		f := mustFixture(t)
+		b := newTab(t, browser, f.srv.URL)
+		b.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+			return err
+		}))
+		b.login(f.tokens[queue.RoleMarketer])
+		if loaded, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`typeof window.htmx !== "undefined"`)); err != nil || loaded {
+			t.Fatalf("scripts ran in a page with JavaScript disabled (%v)", err)
+		}
+		sale, col := f.posts["sale"], f.posts["colours"]
+		b.do(
+			chromedp.Click(sel(`#post-%d form[action$="/approve"] button`, sale.ID)),
+			chromedp.WaitVisible(sel("#section-approved #post-%d", sale.ID)),
+		)
+		b.waitFlash(fmt.Sprintf("Approved post #%d", sale.ID))
+		b.do(
+			chromedp.Click(sel("#post-%d details.reject summary", col.ID)),
+			chromedp.SendKeys(sel("#reason-%d", col.ID), "Off-brand colours"),
+			chromedp.Click(sel(`#post-%d form[action$="/reject"] button`, col.ID)),
+		)
+		b.waitFlash(fmt.Sprintf("Rejected post #%d", col.ID))
+		if f.get(sale.ID).State != queue.PostApproved || f.get(col.ID).State != queue.PostRejected {
+			t.Fatalf("without JavaScript: sale %s, colours %s", f.get(sale.ID).State, f.get(col.ID).State)
 		}
 	})
 
