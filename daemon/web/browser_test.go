@@ -128,7 +128,7 @@ func (b *tab) login(token string) {
 	b.t.Helper()
 	b.do(
 		chromedp.Navigate(b.base+"/"),
-		chromedp.WaitVisible(chromedp.CSS("#token")), // sent to the login page
+		chromedp.WaitVisible(chromedp.CSS("#token")),     // sent to the login page
 		chromedp.SetValue(chromedp.CSS("#token"), token), // not typed key by key: a token is pasted
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS("#section-pending")),
