@@ -502,14 +502,15 @@ func (db *DB) Incident(ctx context.Context, id int64) (in *queue.Incident, err e
 	return in, err
 }
 
-// Incidents lists incidents, newest first (limit default 100, at most 1000).
+// Incidents lists incidents, newest first (limit default 1000, at most 10,000: callers
+// asking for every open incident, one per rule at most, get them all).
 func (db *DB) Incidents(ctx context.Context, f queue.IncidentFilter) (ins []*queue.Incident, err error) {
 	limit := f.Limit
 	switch {
 	case limit <= 0:
-		limit = 100
-	case limit > 1000:
 		limit = 1000
+	case limit > 10000:
+		limit = 10000
 	}
 	where := `WHERE 1 = 1`
 	var args []any

@@ -73,6 +73,9 @@ func started(p *queue.Post) bool {
 // its campaign active, not too late, the account's limits, the gate over open incidents —
 // is checked in the same write transaction that marks it, so nothing decided from a stale
 // view is ever published.
+//
+// r.Gate runs inside that transaction, which holds the store's only write connection: it
+// may read through the store but must not write through it (that would wait forever).
 func (db *DB) ClaimDue(ctx context.Context, r queue.ClaimRequest) (claims []*queue.Claim, err error) {
 	limit := r.Limit
 	if limit <= 0 {
