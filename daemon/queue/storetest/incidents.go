@@ -122,6 +122,12 @@ func testApplyIncident(t *testing.T, open Opener) {
 	_, err := e.s.PauseCampaigns(e.ctx, []int64{already.ID}, queue.Pause{By: ann, Reason: "by hand"})
 	e.must(err)
 	food := e.campaign()
+	// One transaction: an unknown campaign refuses the whole action, nothing is paused.
+	_, err = e.s.ApplyIncident(e.ctx, in.ID, queue.IncidentAction{PauseCampaigns: []int64{travel.ID, 99999}})
+	wantKind(t, err, queue.NotFound)
+	if got := e.reloadCampaign(travel); got.State != queue.CampaignActive {
+		t.Fatalf("a refused incident action paused a campaign: %s", got.State)
+	}
 	pending := e.post(food, time.Hour, func(p *queue.Post) { p.Text = "Fly-in brunch" })
 	approved := e.apply(e.post(food, time.Hour), queue.EventApprove, "")
 	published := e.postIn(queue.PostPublished)
