@@ -117,10 +117,13 @@ func (p *Publisher) failedWith(work context.Context, log *slog.Logger, c *queue.
 		return OutcomeFailed
 	default: // Retryable, RateLimited, and kinds this daemon does not know yet
 		if e.Kind == sdk.RateLimited && e.RetryAfter > 0 {
-			until := p.clk.Now().Add(e.RetryAfter)
+			cd := cooldown{from: d.StartedAt, until: p.clk.Now().Add(e.RetryAfter)}
+			if cd.from.IsZero() {
+				cd.from = p.clk.Now()
+			}
 			p.mu.Lock()
-			if until.After(p.cooldown[d.Account]) {
-				p.cooldown[d.Account] = until
+			if cd.until.After(p.cooldown[d.Account].until) {
+				p.cooldown[d.Account] = cd
 			}
 			p.mu.Unlock()
 		}

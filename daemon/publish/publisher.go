@@ -127,10 +127,14 @@ type Publisher struct {
 	busy       int                  // publishes in flight (recoveries are not counted)
 	inflight   map[int64]bool       // delivery ids being worked on by this publisher
 	lastStart  map[string]time.Time // per account, for pacing on spacing
-	cooldown   map[string]time.Time // per account: rate-limited until
+	cooldown   map[string]cooldown  // per account: rate-limited
 	unhealthy  map[string]bool      // accounts last seen failing on auth
 	unfinished []unfinished         // outcomes whose recording failed, retried each wake
 }
+
+// cooldown is a rate limit on an account: from the start of the publish that was refused
+// until the time the network asked to wait for.
+type cooldown struct{ from, until time.Time }
 
 type unfinished struct {
 	claim *queue.Claim
@@ -151,7 +155,7 @@ func New(o Options) (*Publisher, error) {
 		observer: o.Observer,
 		kick:     make(chan struct{}, 1),
 		freed:    make(chan struct{}, 1),
-		inflight: map[int64]bool{}, lastStart: map[string]time.Time{}, cooldown: map[string]time.Time{},
+		inflight: map[int64]bool{}, lastStart: map[string]time.Time{}, cooldown: map[string]cooldown{},
 		unhealthy: map[string]bool{},
 	}
 	if p.unknownErr == nil {
@@ -393,14 +397,13 @@ func (p *Publisher) limitsAt(now time.Time) map[string]queue.AccountLimit {
 	for a, l := range p.limits {
 		out[a] = l
 	}
-	for a, until := range p.cooldown {
-		last, ok := p.lastStart[a]
-		if !until.After(now) || !ok {
+	for a, cd := range p.cooldown {
+		if !cd.until.After(now) {
 			delete(p.cooldown, a)
 			continue
 		}
 		l := out[a]
-		if need := until.Sub(last); need > spacing(p.limits, a) {
+		if need := cd.until.Sub(cd.from); need > spacing(p.limits, a) {
 			l.Spacing = need
 		}
 		out[a] = l
@@ -408,21 +411,25 @@ func (p *Publisher) limitsAt(now time.Time) map[string]queue.AccountLimit {
 	return out
 }
 
-// spacingEnds returns the earliest end after now of the spacing of an account this
-// publisher started (stretched by a rate limit), if there is one.
+// spacingEnds returns the earliest time after now at which an account's spacing (for an
+// account this publisher started) or rate limit ends, if there is one.
 func (p *Publisher) spacingEnds(now time.Time) (best time.Time, ok bool) {
-	limits := p.limitsAt(now)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	consider := func(t time.Time) {
+		if t.After(now) && (!ok || t.Before(best)) {
+			best, ok = t, true
+		}
+	}
 	for a, t := range p.lastStart {
-		end := t.Add(spacing(limits, a))
+		end := t.Add(spacing(p.limits, a))
 		if !end.After(now) {
 			delete(p.lastStart, a)
-			continue
 		}
-		if !ok || end.Before(best) {
-			best, ok = end, true
-		}
+		consider(end)
+	}
+	for _, cd := range p.cooldown {
+		consider(cd.until)
 	}
 	return best, ok
 }
