@@ -96,6 +96,20 @@ func TestLoadRefusesBadInputWithLines(t *testing.T) {
 	}
 }
 
+func TestFeedFileURLIsKept(t *testing.T) {
+	feed := filepath.Join(t.TempDir(), "news.xml")
+	if err := os.WriteFile(feed, []byte("<rss></rss>"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(writeFile(t, "[[feed]]\nname=\"local\"\nurl=\"file://"+feed+"\"\n"))
+	if err != nil {
+		t.Fatalf("a file:// feed was refused: %v", err)
+	}
+	if c.Feeds[0].URL != "file://"+feed {
+		t.Errorf("feed url = %q, want the file:// URL itself (not the file's content)", c.Feeds[0].URL)
+	}
+}
+
 func TestResolveFileSecret(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "secret")
 	os.WriteFile(p, []byte("  tok\n"), 0o600)

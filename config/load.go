@@ -228,7 +228,11 @@ func (c *Config) validate(file string, loc *locator) Errors {
 			bad(loc.line("feed", i, "name"), "feed name %q is used twice; names must be unique", f.Name)
 		}
 		feeds[f.Name] = true
-		r, err := Resolve(f.URL)
+		// A file:// URL names the feed itself, not a secret file to read the URL from.
+		r, err := f.URL, error(nil)
+		if !strings.HasPrefix(f.URL, "file://") {
+			r, err = Resolve(f.URL)
+		}
 		if err != nil {
 			bad(loc.line("feed", i, "url"), "url of feed %q: %v", f.Name, err)
 		} else if u, err := url.Parse(r); err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "file") {
