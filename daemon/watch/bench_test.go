@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,7 +29,7 @@ var benchTexts = []string{
 }
 
 // BenchmarkIncidentToPaused measures SPEC 9's scale: 100,000 queued posts in 1,000
-// campaigns on a real SQLite file, the default rule pack in force. One op is a crash
+// campaigns on a real SQLite file, 1,000 rules in force (the default pack and synthetic ones). One op is a crash
 // headline pushed in, from the moment it arrives until its incident is recorded, the whole
 // queue is matched, every matching campaign is paused and matching posts of other campaigns
 // are held, all committed (Push returns). The metric paused_ms is the part that matters
@@ -69,10 +70,26 @@ func BenchmarkIncidentToPaused(b *testing.B) {
 			b.Fatal(err)
 		}
 	}()
-	glob, err := filepath.Abs(filepath.Join("..", "..", "rules", "default", "*.toml"))
+	// The default pack plus synthetic rules up to SPEC 9's 1,000 rules.
+	rulesDir := filepath.Join(dir, "rules")
+	if err := os.MkdirAll(rulesDir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	pack, err := filepath.Glob(filepath.Join("..", "..", "rules", "default", "*.toml"))
 	if err != nil {
 		b.Fatal(err)
 	}
+	for _, f := range pack {
+		if !strings.HasSuffix(f, ".test.toml") {
+			copyFile(b, f, filepath.Join(rulesDir, filepath.Base(f)))
+		}
+	}
+	var synth strings.Builder
+	for i := range 985 {
+		fmt.Fprintf(&synth, "[[rule]]\nid = \"synthetic-%d\"\naction = \"pause\"\n[rule.news]\nany = [\"zorblax %d outbreak\", \"quuxite %d spill\"]\n[rule.posts]\ntopics = [\"topic-%d\"]\nany = [\"gizmo %d\"]\n\n", i, i, i, i, i)
+	}
+	writeFile(b, filepath.Join(rulesDir, "synthetic.toml"), []byte(synth.String()))
+	glob := filepath.Join(rulesDir, "*.toml")
 	b.ResetTimer()
 	b.StopTimer()
 	var paused, held int
@@ -106,6 +123,9 @@ func BenchmarkIncidentToPaused(b *testing.B) {
 		b.StopTimer()
 		toPaused += pausedAt.Sub(start)
 
+		if len(rs.Set().Rules()) < 1000 {
+			b.Fatalf("%d rules", len(rs.Set().Rules()))
+		}
 		if err != nil || len(incs) != 1 || incs[0].RuleID != "air-disaster" {
 			b.Fatalf("push: %+v %v", incs, err)
 		}

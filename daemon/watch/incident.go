@@ -13,7 +13,9 @@ import (
 	"github.com/tact-hq/tact/rules"
 )
 
-var openOnly = queue.IncidentFilter{States: []queue.IncidentState{queue.IncidentOpen}}
+// openOnly selects open incidents, as many as the store lists at once (open incidents are
+// few: one per rule at most).
+var openOnly = queue.IncidentFilter{States: []queue.IncidentState{queue.IncidentOpen}, Limit: 1000}
 
 // expireLoop closes incidents when their window has passed: it sleeps until the earliest
 // ClosesAt among open incidents (woken early when incidents change), never polling.
@@ -255,7 +257,7 @@ func (w *Watcher) Gate() queue.Gate {
 		if len(open) == 0 {
 			return "", false
 		}
-		block, hold := "", false
+		block := ""
 		for _, in := range open {
 			if in.State != queue.IncidentOpen || in.Action == rules.ActionFlag {
 				continue
@@ -276,7 +278,7 @@ func (w *Watcher) Gate() queue.Gate {
 				block = reason
 			}
 		}
-		return block, hold
+		return block, false
 	}
 }
 

@@ -262,7 +262,7 @@ func (r *Rules) ReloadCounts() (ok, failed int64) {
 func (r *Rules) Watch(ctx context.Context) error {
 	fw, err := fsnotify.NewWatcher()
 	if err != nil {
-		return fmt.Errorf("watch rule files: %w", err)
+		return fmt.Errorf("cannot watch rule files for changes (SIGHUP still reloads them): %w", err)
 	}
 	defer fw.Close()
 	dirs := map[string]bool{}
