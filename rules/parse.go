@@ -63,7 +63,8 @@ func (e *Errors) err() error {
 func IsTestFile(path string) bool { return strings.HasSuffix(path, ".test.toml") }
 
 // ExpandGlobs resolves globs to the rule files they name, sorted and without duplicates,
-// skipping *.test.toml. A glob that names no rule file is an error.
+// skipping *.test.toml; a directory stands for its *.toml files. A glob that names no rule
+// file is an error.
 func ExpandGlobs(globs []string) ([]string, error) {
 	var errs Errors
 	seen := map[string]bool{}
@@ -74,12 +75,19 @@ func ExpandGlobs(globs []string) ([]string, error) {
 			errs.add(g, 0, "bad glob: %v", err)
 			continue
 		}
-		n := 0
+		// A directory stands for the rule files in it.
+		var expanded []string
 		for _, m := range matches {
-			if IsTestFile(m) {
+			if fi, err := os.Stat(m); err == nil && fi.IsDir() {
+				inDir, _ := filepath.Glob(filepath.Join(m, "*.toml"))
+				expanded = append(expanded, inDir...)
 				continue
 			}
-			if fi, err := os.Stat(m); err == nil && fi.IsDir() {
+			expanded = append(expanded, m)
+		}
+		n := 0
+		for _, m := range expanded {
+			if IsTestFile(m) {
 				continue
 			}
 			n++
@@ -193,13 +201,7 @@ func Parse(files map[string][]byte) (*Set, error) {
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
-	set := &Set{rules: all, byID: firstSeen, aliases: newAliasIndex(aliases)}
-	m, err := compile(all)
-	if err != nil {
-		return nil, err
-	}
-	set.m = m
-	return set, nil
+	return &Set{rules: all, byID: firstSeen, aliases: newAliasIndex(aliases), m: compile(all)}, nil
 }
 
 // parseFile decodes and validates one file, adding its problems to errs.

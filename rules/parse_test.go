@@ -191,6 +191,9 @@ func TestLoadFilesGlobsAndTestFiles(t *testing.T) {
 	if set.Len() != 1 || set.Rule("air-disaster").File != filepath.Join(dir, "air.toml") {
 		t.Fatalf("loaded %v", set.IDs())
 	}
+	if set, err := LoadFiles([]string{dir}); err != nil || set.Len() != 1 {
+		t.Fatalf("a directory stands for its rule files: %v", err)
+	}
 	_, err = LoadFiles([]string{filepath.Join(dir, "*.toml"), filepath.Join(dir, "nothing-*.toml")})
 	var errs *Errors
 	if !errors.As(err, &errs) || !strings.Contains(err.Error(), "nothing-*.toml: no rule file matches") {
