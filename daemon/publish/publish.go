@@ -104,11 +104,17 @@ func (p *Publisher) failedWith(work context.Context, log *slog.Logger, c *queue.
 	case sdk.Auth:
 		log.Warn("account needs attention: post held", "err", e)
 		p.mu.Lock()
+		known := p.unhealthy[d.Account]
 		p.unhealthy[d.Account] = true
 		p.mu.Unlock()
-		p.finish(work, log, c, queue.Outcome{State: queue.DeliveryWaiting, AuthError: true, Error: e.Error()},
-			p.event(c, notify.AccountAttention, fmt.Sprintf("Account %s needs attention: %s. Post %d of campaign %s is held until a person fixes the account and releases it.",
-				d.Account, e.Message, c.Post.ID, c.Campaign.Name)))
+		// People hear about the account once, then about each further post it holds.
+		ev := p.event(c, notify.AccountAttention, fmt.Sprintf("Account %s needs attention: %s. Post %d of campaign %s is held until a person fixes the account and releases it.",
+			d.Account, e.Message, c.Post.ID, c.Campaign.Name))
+		if known {
+			ev = p.event(c, notify.PostHeld, fmt.Sprintf("Post %d of campaign %s is held: account %s still needs attention (%s).",
+				c.Post.ID, c.Campaign.Name, d.Account, e.Message))
+		}
+		p.finish(work, log, c, queue.Outcome{State: queue.DeliveryWaiting, AuthError: true, Error: e.Error()}, ev)
 		return OutcomeAuth
 	case sdk.Permanent:
 		log.Warn("publish refused by the network", "err", e)

@@ -216,6 +216,16 @@ func TestAuthErrorHoldsThePostAndMarksTheAccount(t *testing.T) {
 	if n, _ := net.calls(); n != 1 {
 		t.Fatalf("%d publish calls; a held post must not be retried", n)
 	}
+	// Another post for the same account: held too, and people hear about that post, not
+	// about the account a second time.
+	other := h.approved(c, h.clk.Now().Add(time.Hour), "again")
+	h.pub.Kick()
+	h.at(other.DueAt)
+	h.waitState(other.ID, queue.PostHeld)
+	h.wait("a post.held notification", func() bool { return len(h.notes.of(notify.PostHeld)) == 1 })
+	if n := len(h.notes.of(notify.AccountAttention)); n != 1 {
+		t.Fatalf("%d account.attention notifications, want 1", n)
+	}
 }
 
 func TestPermanentErrorFailsAtOnce(t *testing.T) {
