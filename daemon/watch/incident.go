@@ -3,7 +3,6 @@ package watch
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -297,6 +296,7 @@ func (w *Watcher) PostWarnings(ctx context.Context, c *queue.Campaign, p *queue.
 	if err != nil {
 		return []string{"open incidents could not be read: " + err.Error()}
 	}
+	warned := map[string]bool{}
 	for _, in := range open {
 		r, set := w.rules.Rule(in.RuleID)
 		if r == nil {
@@ -306,13 +306,13 @@ func (w *Watcher) PostWarnings(ctx context.Context, c *queue.Campaign, p *queue.
 		if !ok {
 			continue
 		}
+		warned[in.RuleID] = true
 		out = append(out, fmt.Sprintf("Incident #%d, rule %s (%s): %s — %s; closes %s",
 			in.ID, in.RuleID, in.Action, m.Reason(), headlines(in.Evidence, 1), in.ClosesAt.Format(time.RFC3339)))
 	}
 	for _, id := range p.Flags {
-		if slices.ContainsFunc(open, func(in *queue.Incident) bool { return in.RuleID == id }) && len(out) > 0 {
-			// Already explained by its open incident above.
-			continue
+		if warned[id] {
+			continue // already explained by its open incident above
 		}
 		desc := ""
 		if r, _ := w.rules.Rule(id); r != nil && r.Description != "" {

@@ -394,6 +394,13 @@ func TestHoldAndFlagActions(t *testing.T) {
 	if ws := e.w.PostWarnings(ctxBG, club, e.post(t, posts[1].ID)); len(ws) != 0 {
 		t.Fatalf("menu warnings: %q", ws)
 	}
+	// Once the incident is over, the flag stays and says which rule left it.
+	if _, err := e.w.Resolve(ctxBG, queue.Actor{Kind: queue.ActorUser, Name: "ann"}, incs[0].ID, "aftershocks over"); err != nil {
+		t.Fatal(err)
+	}
+	if ws := e.w.PostWarnings(ctxBG, club, p); len(ws) != 1 || ws[0] != "Flagged by rule earthquake: Flag 'shake' wording after an earthquake." {
+		t.Fatalf("warnings after the incident: %q", ws)
+	}
 }
 
 // The publisher's last check: an open incident blocks a post even before its campaign is paused.

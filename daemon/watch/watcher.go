@@ -225,6 +225,7 @@ func (w *Watcher) pollFeed(ctx context.Context, f *feedPoller) {
 		st := &f.status
 		st.LastPoll = now
 		st.Polls++
+		st.Items += int64(fresh) // stored, even if matching them failed (it is retried)
 		if err != nil {
 			st.Failures++
 			st.LastError = err.Error()
@@ -233,7 +234,6 @@ func (w *Watcher) pollFeed(ctx context.Context, f *feedPoller) {
 			st.Failures = 0
 			st.LastError = ""
 			st.LastOK = now
-			st.Items += int64(fresh)
 			if res.notModified {
 				st.NotMod++
 			}
