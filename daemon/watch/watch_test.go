@@ -791,3 +791,25 @@ func TestFailedMatchingIsRetried(t *testing.T) {
 		})
 	}
 }
+
+// A reload that removes a rule does not lift the incidents it opened: the gate keeps using
+// the rule as it was loaded.
+func TestGateKeepsRemovedRuleUntilItsIncidentEnds(t *testing.T) {
+	e := newEnv(t, envOpts{rules: []string{"air.toml"}})
+	travel, posts := e.campaign(t, "summer-flights", []string{"travel"}, true, "Fly away")
+	in, err := e.w.Declare(ctxBG, queue.Actor{Kind: queue.ActorUser, Name: "ann"}, "air-disaster", "Plane crash reported")
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, "testdata/rules/storm.toml", filepath.Join(e.dir, "air.toml"))
+	if err := e.rules.Reload(ctxBG); err != nil || e.rules.Set().Rule("air-disaster") != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	open := e.open(t)
+	if reason, hold := e.w.Gate()(travel, posts[0], open); reason != "rule air-disaster: Plane crash reported" || hold {
+		t.Fatalf("gate after the rule was removed: %q %v", reason, hold)
+	}
+	if ws := e.w.PostWarnings(ctxBG, travel, posts[0]); len(ws) != 1 || !contains(ws[0], fmt.Sprintf("Incident #%d", in.ID)) {
+		t.Fatalf("warnings: %q", ws)
+	}
+}
