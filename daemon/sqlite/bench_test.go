@@ -288,3 +288,33 @@ func BenchmarkScanOpenPosts(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCountPosts is what a metrics scrape or the status page costs.
+func BenchmarkCountPosts(b *testing.B) {
+	ctx := context.Background()
+	db := benchDB(b)
+	for b.Loop() {
+		if _, err := db.CountPosts(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPeriodicIdle is one scheduler pass that finds nothing to do: AutoApprove,
+// MarkMissed and CloseExpired over the 100,000-post queue.
+func BenchmarkPeriodicIdle(b *testing.B) {
+	ctx := context.Background()
+	db := benchDB(b)
+	for b.Loop() {
+		now := time.Now()
+		if n, err := db.AutoApprove(ctx, now); err != nil || n != 0 {
+			b.Fatal(err, n)
+		}
+		if n, err := db.MarkMissed(ctx, now); err != nil || n != 0 {
+			b.Fatal(err, n)
+		}
+		if cs, err := db.CloseExpired(ctx, now); err != nil || len(cs) != 0 {
+			b.Fatal(err, len(cs))
+		}
+	}
+}

@@ -53,9 +53,6 @@ CREATE TABLE posts (
 CREATE INDEX posts_state_due ON posts (state, due_at, id);
 -- Listing everything soonest first (keyset on due_at, id).
 CREATE INDEX posts_due ON posts (due_at, id);
--- Posts that may have deliveries to claim, soonest first: ClaimDue and NextWake read only
--- these, however many posts wait for approval.
-CREATE INDEX posts_claimable ON posts (due_at, id) WHERE state IN ('approved', 'publishing');
 -- Per campaign: AutoApprove, MarkMissed, the campaign's queue.
 CREATE INDEX posts_campaign_state_due ON posts (campaign_id, state, due_at);
 -- A recurring tick yields at most one post.
