@@ -135,6 +135,35 @@ var cueWords = map[string]lang{
 // detect guesses the language of a text: function-word counts first (cheap, reliable on
 // headlines), then whatlanggo limited to the languages we stem.
 func detect(toks []token) (lang, int) {
+	guess, conf := cueLanguage(toks)
+	if conf != confNone {
+		// One cue word against none is trusted: the trigram detector costs more than
+		// all the matching, and is no surer on a headline of a few words.
+		return guess, conf
+	}
+	var b strings.Builder
+	for _, t := range toks {
+		b.WriteString(t.Lower)
+		b.WriteByte(' ')
+	}
+	info := whatlanggo.DetectWithOptions(b.String(), detectOptions)
+	l, ok := whatlang[info.Lang]
+	if !ok || info.Confidence < 0.5 {
+		// The detector is unsure: a single cue word ("Alain Delon est mort à 88 ans")
+		// is still the best guess.
+		return guess, conf
+	}
+	// A weak detection of a language other than English or French on a short text is
+	// more often wrong than right.
+	if l != langEN && l != langFR && info.Confidence < 0.9 {
+		return guess, conf
+	}
+	return l, confSure
+}
+
+// cueLanguage counts function words: two cues and twice the other language's settle it
+// (confSure); a single cue against none is a weak guess (confWeak).
+func cueLanguage(toks []token) (lang, int) {
 	var en, fr, es int
 	for _, t := range toks {
 		switch l, ok := cueWords[t.Word]; {
@@ -148,40 +177,19 @@ func detect(toks []token) (lang, int) {
 		}
 	}
 	if es > 0 && es >= fr {
-		en, fr = 0, 0 // let the trigram detector decide
+		return langEN, confNone // let the trigram detector decide
 	}
-	// Two cues and twice the other language's settle it; a single cue is a weak guess.
 	switch {
 	case en >= 2 && en >= 2*fr:
 		return langEN, confSure
 	case fr >= 2 && fr >= 2*en:
 		return langFR, confSure
-	}
-	guess, guessConf := langEN, confNone
-	switch {
 	case en == 1 && fr == 0:
-		guess, guessConf = langEN, confWeak
+		return langEN, confWeak
 	case fr == 1 && en == 0:
-		guess, guessConf = langFR, confWeak
+		return langFR, confWeak
 	}
-	var b strings.Builder
-	for _, t := range toks {
-		b.WriteString(t.Lower)
-		b.WriteByte(' ')
-	}
-	info := whatlanggo.DetectWithOptions(b.String(), detectOptions)
-	l, ok := whatlang[info.Lang]
-	if !ok || info.Confidence < 0.5 {
-		// The detector is unsure: a single cue word ("Alain Delon est mort à 88 ans")
-		// is still the best guess.
-		return guess, guessConf
-	}
-	// A weak detection of a language other than English or French on a short text is
-	// more often wrong than right.
-	if l != langEN && l != langFR && info.Confidence < 0.9 {
-		return guess, guessConf
-	}
-	return l, confSure
+	return langEN, confNone
 }
 
 // stemWord stems one lower-cased word in l, then folds accents. French stems also lose a

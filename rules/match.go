@@ -10,7 +10,48 @@ type preparedText struct {
 
 func (s *Set) prepare(text, language string) preparedText {
 	toks := tokenize(text)
-	return preparedText{toks: toks, hits: s.m.scan(toks, languagesFor(language, toks))}
+	if _, declared := parseLang(language); declared {
+		return preparedText{toks: toks, hits: s.m.scan(toks, languagesFor(language, toks))}
+	}
+	if l, conf := cueLanguage(toks); conf == confSure {
+		return preparedText{toks: toks, hits: s.m.scan(toks, []lang{l})}
+	}
+	// Unsure of the language: when the English and French readings find the same
+	// phrases (most often none at all), the detector cannot change the outcome for the
+	// pack's two languages, so it is not run. It costs more than the rest together.
+	en := s.m.scan(toks, []lang{langEN})
+	fr := s.m.scan(toks, []lang{langFR})
+	if sameHits(en, fr) {
+		return preparedText{toks: toks, hits: en}
+	}
+	langs := languagesFor(language, toks)
+	switch {
+	case len(langs) == 1 && langs[0] == langEN:
+		return preparedText{toks: toks, hits: en}
+	case len(langs) == 1 && langs[0] == langFR:
+		return preparedText{toks: toks, hits: fr}
+	case len(langs) == 1:
+		return preparedText{toks: toks, hits: s.m.scan(toks, langs)}
+	}
+	for _, h := range fr {
+		if !containsHit(en, h) {
+			en = append(en, h)
+		}
+	}
+	return preparedText{toks: toks, hits: en}
+}
+
+// sameHits: the two scans found the same phrase occurrences.
+func sameHits(a, b []hit) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, h := range a {
+		if !containsHit(b, h) {
+			return false
+		}
+	}
+	return true
 }
 
 // topicLangs: campaign topics are short labels; they are matched in English and French
