@@ -285,3 +285,18 @@ func TestLanguageChoice(t *testing.T) {
 		}
 	}
 }
+
+func TestAliasCapitals(t *testing.T) {
+	set := mustSet(t, postRule+"\n[[alias]]\nnames = [\"Poland\", \"Polish\", \"polonais\"]\n")
+	r := set.Rule("p")
+	news := []Text{{Title: "Wildfire spreads in Poland"}}
+	if _, ok := set.MatchPost(r, PostInput{Text: "New nail polish in twelve shades"}, news); ok {
+		t.Error(`"polish" the product matched "Polish"`)
+	}
+	if _, ok := set.MatchPost(r, PostInput{Text: "Our Polish dumplings are back"}, news); !ok {
+		t.Error(`"Polish" did not match Poland`)
+	}
+	if _, ok := set.MatchPost(r, PostInput{Text: "Des pierogis polonais ce soir"}, news); !ok {
+		t.Error(`lower-case alias "polonais" did not match`)
+	}
+}

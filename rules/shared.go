@@ -227,6 +227,9 @@ type aliasIndex struct {
 type aliasEntry struct {
 	words []string
 	group int
+	// capital: the name was written with a capital, so it only matches a word written
+	// with one ("Polish" the nationality, not "polish" the product).
+	capital bool
 }
 
 func newAliasIndex(groups [][]string) *aliasIndex {
@@ -238,20 +241,25 @@ func newAliasIndex(groups [][]string) *aliasIndex {
 			for i, t := range toks {
 				words[i] = t.Word
 			}
-			ai.first[words[0]] = append(ai.first[words[0]], aliasEntry{words: words, group: g})
+			e := aliasEntry{words: words, group: g, capital: toks[0].Cap}
+			ai.first[words[0]] = append(ai.first[words[0]], e)
 		}
 	}
 	return ai
 }
 
-// find returns the groups named in the tokens.
-func (ai *aliasIndex) find(toks []token, into map[int]bool) {
+// find adds the groups named in the tokens. Topic words (lower-cased labels) need no
+// capitals.
+func (ai *aliasIndex) find(toks []token, topic bool, into map[int]bool) {
 	if ai == nil || len(ai.first) == 0 {
 		return
 	}
 	for i := range toks {
 		for _, e := range ai.first[toks[i].Word] {
 			if i+len(e.words) > len(toks) {
+				continue
+			}
+			if e.capital && !topic && !toks[i].Cap {
 				continue
 			}
 			match := true
@@ -275,15 +283,15 @@ func (ai *aliasIndex) shared(post []token, topics [][]token, news [][]token) []s
 	}
 	inNews := map[int]bool{}
 	for _, n := range news {
-		ai.find(n, inNews)
+		ai.find(n, false, inNews)
 	}
 	if len(inNews) == 0 {
 		return nil
 	}
 	inPost := map[int]bool{}
-	ai.find(post, inPost)
+	ai.find(post, false, inPost)
 	for _, t := range topics {
-		ai.find(t, inPost)
+		ai.find(t, true, inPost)
 	}
 	var out []string
 	for g := range inPost {
