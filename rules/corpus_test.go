@@ -179,3 +179,31 @@ func TestCorpusDefaultPack(t *testing.T) {
 		}
 	}
 }
+
+// TestCorpusQuietNewsNeverFires pairs every corpus item whose news is no disaster
+// (category "none") with every post of the corpus: nothing may fire, whatever the post.
+func TestCorpusQuietNewsNeverFires(t *testing.T) {
+	cases := readCorpus(t)
+	set, err := LoadFiles([]string{"default/*.toml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs := 0
+	for _, n := range cases {
+		if n.Category != "none" {
+			continue
+		}
+		for _, p := range cases {
+			c := p.toCase()
+			c.News = n.toCase().News
+			c.Expect = []string{}
+			pairs++
+			if res := set.RunCase(c); !res.Passed {
+				t.Errorf("news %s with post %s fired %v: %s", n.ID, p.ID, res.Fired, res.Why)
+			}
+		}
+	}
+	if pairs == 0 {
+		t.Fatal("no quiet news in the corpus")
+	}
+}
