@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -51,6 +52,7 @@ type server struct {
 	loc     *time.Location
 	started time.Time
 	routes  []route
+	zones   sync.Map // time zone name -> *time.Location
 }
 
 // handlerFunc serves one route for an authenticated, authorized user. It writes the
@@ -245,7 +247,12 @@ func (s *server) now() time.Time { return s.opt.Now() }
 // location returns the zone of campaign c (the daemon's default when it names none).
 func (s *server) location(c *queue.Campaign) *time.Location {
 	if c != nil && c.TimeZone != "" {
+		// time.LoadLocation reads the zone database from disk on every call: keep each zone.
+		if loc, ok := s.zones.Load(c.TimeZone); ok {
+			return loc.(*time.Location)
+		}
 		if loc, err := time.LoadLocation(c.TimeZone); err == nil {
+			s.zones.Store(c.TimeZone, loc)
 			return loc
 		}
 	}

@@ -74,9 +74,39 @@ type BulkFailure struct {
 	Error  string `json:"error"`
 }
 
-// views turns posts into PostViews, looking each campaign up once.
+// campaignReader is a Store that reads many campaigns in one query (daemon/sqlite does).
+type campaignReader interface {
+	CampaignsByID(ctx context.Context, ids []int64) (map[int64]*queue.Campaign, error)
+}
+
+// views turns posts into PostViews. A page touches up to one campaign per post: they are
+// read together when the store can, and warnings are only asked for when an incident is
+// open or a post carries flags (the only sources of warnings), so a page of the queue costs
+// a few queries whatever the number of campaigns.
 func (s *server) views(ctx context.Context, ps []*queue.Post) ([]PostView, error) {
 	camps := map[int64]*queue.Campaign{}
+	if cr, ok := s.opt.Store.(campaignReader); ok && len(ps) > 1 {
+		var ids []int64
+		seen := map[int64]bool{}
+		for _, p := range ps {
+			if !seen[p.CampaignID] {
+				seen[p.CampaignID] = true
+				ids = append(ids, p.CampaignID)
+			}
+		}
+		var err error
+		if camps, err = cr.CampaignsByID(ctx, ids); err != nil {
+			return nil, err
+		}
+	}
+	warn := false
+	if s.opt.Warnings != nil {
+		open, err := s.opt.Store.Incidents(ctx, queue.IncidentFilter{States: []queue.IncidentState{queue.IncidentOpen}, Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		warn = len(open) > 0
+	}
 	out := make([]PostView, 0, len(ps))
 	for _, p := range ps {
 		c, ok := camps[p.CampaignID]
@@ -88,7 +118,7 @@ func (s *server) views(ctx context.Context, ps []*queue.Post) ([]PostView, error
 			camps[p.CampaignID] = c
 		}
 		v := PostView{Post: p, TimeZone: s.location(c).String()}
-		if s.opt.Warnings != nil {
+		if s.opt.Warnings != nil && (warn || len(p.Flags) > 0) {
 			v.Warnings = s.opt.Warnings.PostWarnings(ctx, c, p)
 		}
 		out = append(out, v)

@@ -271,6 +271,27 @@ func (db *DB) CampaignByName(ctx context.Context, name string) (c *queue.Campaig
 	return c, err
 }
 
+// CampaignsByID reads the campaigns with the given ids in one query (missing ids are left
+// out), so that a page of posts from many campaigns costs one read, not one per campaign.
+func (db *DB) CampaignsByID(ctx context.Context, ids []int64) (map[int64]*queue.Campaign, error) {
+	out := make(map[int64]*queue.Campaign, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	err := db.view(ctx, func(tx *tx) error {
+		cs, err := tx.campaigns(`SELECT `+campaignColumns+` FROM campaigns c WHERE c.id IN (`+placeholders(len(args))+`)`, args...)
+		for _, c := range cs {
+			out[c.ID] = c
+		}
+		return err
+	})
+	return out, err
+}
+
 // Campaigns lists campaigns by name.
 func (db *DB) Campaigns(ctx context.Context, f queue.CampaignFilter) (cs []*queue.Campaign, err error) {
 	err = db.view(ctx, func(tx *tx) error {

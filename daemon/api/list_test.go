@@ -1,0 +1,59 @@
+package api_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tact-hq/tact/daemon/queue"
+)
+
+// A page of the queue spans many campaigns: each post shows its own campaign's time zone,
+// and safety warnings appear exactly on the posts an open incident covers.
+func TestListPostsAcrossCampaignsZonesAndWarnings(t *testing.T) {
+	e := newEnv(t, withWatcher(t))
+	e.campaign("tokyo-food", map[string]any{"timezone": "Asia/Tokyo", "topics": []string{"cooking"}})
+	e.campaign("paris-trips", map[string]any{"timezone": "Europe/Paris"})
+	e.campaign("plain", map[string]any{"topics": []string{"gardening"}})
+	food := e.post("tokyo-food", "Ramen week: two bowls for one", "+2h")
+	trip := e.post("paris-trips", "Fly to Lisbon this summer from €49", "+3h")
+	plain := e.post("plain", "Tulip bulbs are back", "+4h")
+
+	list := func() map[int64]map[string]any {
+		t.Helper()
+		r := e.must(200, e.do(queue.RoleViewer, "GET", "/api/v1/posts?state=pending", nil))
+		out := map[int64]map[string]any{}
+		for _, it := range r.body["items"].([]any) {
+			p := it.(map[string]any)
+			out[int64(p["id"].(float64))] = p
+		}
+		return out
+	}
+	zones := map[int64]string{food: "Asia/Tokyo", trip: "Europe/Paris", plain: "UTC"}
+	before := list()
+	for id, zone := range zones {
+		p := before[id]
+		if p == nil || p["timezone"] != zone {
+			t.Fatalf("post %d: timezone %v, want %s (page: %v)", id, p["timezone"], zone, before)
+		}
+		if p["warnings"] != nil {
+			t.Errorf("post %d has warnings with no incident open: %v", id, p["warnings"])
+		}
+	}
+
+	e.must(201, e.do(queue.RoleAdmin, "POST", "/api/v1/incidents", map[string]any{"rule": "air-disaster", "note": "jet down"}))
+	after := list()
+	w, _ := after[trip]["warnings"].([]any)
+	if len(w) == 0 || !strings.Contains(w[0].(string), "air-disaster") {
+		t.Errorf("the flight promotion shows no air-disaster warning: %v", after[trip])
+	}
+	for _, id := range []int64{food, plain} {
+		if after[id]["warnings"] != nil {
+			t.Errorf("post %d is not about travel but shows warnings: %v", id, after[id]["warnings"])
+		}
+	}
+	for id, zone := range zones {
+		if after[id]["timezone"] != zone {
+			t.Errorf("post %d: timezone %v after the incident, want %s", id, after[id]["timezone"], zone)
+		}
+	}
+}
