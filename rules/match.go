@@ -145,7 +145,8 @@ func (s *Set) matchPost(ri int32, pp preparedPost, newsToks [][]token) (PostMatc
 		}
 		pm.Shared = sharedNames(pp.text.toks, topicToks, newsToks)
 		for _, a := range s.aliases.shared(pp.text.toks, topicToks, newsToks) {
-			if !containsString(pm.Shared, a) {
+			// "Lisbon" found as a name already needs no alias to say it again.
+			if !containsString(pm.Shared, fold(a)) {
 				pm.Shared = append(pm.Shared, a)
 			}
 		}
