@@ -251,10 +251,15 @@ func BenchmarkPostsPending(b *testing.B) {
 		b.Fatal(err)
 	}
 	deep := encodeCursor(&queue.Post{ID: id, DueAt: fromNano(due)})
-	for _, tc := range []struct{ name, cursor string }{{"first", ""}, {"middle", deep}} {
+	open := []queue.PostState{queue.PostPending, queue.PostApproved, queue.PostHeld}
+	for _, tc := range []struct {
+		name   string
+		states []queue.PostState
+		cursor string
+	}{{"first", pending, ""}, {"middle", pending, deep}, {"open-states-first", open, ""}, {"open-states-middle", open, deep}} {
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {
-				ps, next, err := db.Posts(ctx, queue.PostFilter{States: pending, Cursor: tc.cursor, Limit: 100})
+				ps, next, err := db.Posts(ctx, queue.PostFilter{States: tc.states, Cursor: tc.cursor, Limit: 100})
 				if err != nil || len(ps) != 100 || next == "" {
 					b.Fatal(err, len(ps))
 				}

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -82,24 +83,29 @@ func (tx *tx) post(id int64) (*queue.Post, error) {
 
 // posts runs a post query and loads the deliveries of what it found.
 func (tx *tx) posts(q string, args ...any) ([]*queue.Post, error) {
+	ps, err := tx.postRows(q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return ps, tx.loadDeliveries(ps)
+}
+
+// postRows runs a post query without loading deliveries.
+func (tx *tx) postRows(q string, args ...any) ([]*queue.Post, error) {
 	rows, err := tx.query(q, args...)
 	if err != nil {
 		return nil, err
 	}
+	defer rows.Close()
 	var ps []*queue.Post
 	for rows.Next() {
 		p, err := scanPost(rows)
 		if err != nil {
-			rows.Close()
 			return nil, err
 		}
 		ps = append(ps, p)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return ps, tx.loadDeliveries(ps)
+	return ps, rows.Err()
 }
 
 // loadDeliveries fills the Deliveries of ps, a few hundred posts per query.
@@ -315,13 +321,44 @@ func decodeCursor(s string) (due, id int64, err error) {
 
 // Posts lists posts soonest due first, a page at a time.
 func (db *DB) Posts(ctx context.Context, f queue.PostFilter) (ps []*queue.Post, next string, err error) {
-	q, args, limit, err := postsQuery(f)
-	if err != nil {
-		return nil, "", err
+	// Several states are read one state at a time, each walking its index in due order, and
+	// merged: one query over all of them would sort every matching post for each page.
+	states := slices.Compact(slices.Sorted(slices.Values(f.States)))
+	var queries []queue.PostFilter
+	if len(states) > 1 {
+		for _, s := range states {
+			one := f
+			one.States = []queue.PostState{s}
+			queries = append(queries, one)
+		}
+	} else {
+		queries = []queue.PostFilter{f}
 	}
+	limit := 0
 	err = db.view(ctx, func(tx *tx) error {
-		ps, err = tx.posts(q, args...)
-		return err
+		ps = nil
+		for _, one := range queries {
+			q, args, l, err := postsQuery(one)
+			if err != nil {
+				return err
+			}
+			limit = l
+			part, err := tx.postRows(q, args...)
+			if err != nil {
+				return err
+			}
+			ps = append(ps, part...)
+		}
+		if len(queries) > 1 {
+			slices.SortFunc(ps, func(a, b *queue.Post) int {
+				if c := a.DueAt.Compare(b.DueAt); c != 0 {
+					return c
+				}
+				return cmp.Compare(a.ID, b.ID)
+			})
+			ps = ps[:min(len(ps), limit+1)]
+		}
+		return tx.loadDeliveries(ps)
 	})
 	if err != nil {
 		return nil, "", err

@@ -390,6 +390,31 @@ func testPostsPagination(t *testing.T, open Opener) {
 			}
 		}
 	}
+	// Several states page the same way: approve every third post and list pending and
+	// approved (and held, of which there is none) together.
+	for i, p := range ps {
+		if i%3 == 0 {
+			e.apply(p, queue.EventApprove, "")
+		}
+	}
+	var mixed []*queue.Post
+	cursor = ""
+	for range 20 {
+		page, next, err := e.s.Posts(e.ctx, queue.PostFilter{States: []queue.PostState{queue.PostApproved, queue.PostPending, queue.PostHeld}, Cursor: cursor, Limit: 37})
+		e.must(err)
+		mixed = append(mixed, page...)
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+	if len(mixed) != len(seen) {
+		t.Fatalf("listing pending and approved together: %d posts, want %d", len(mixed), len(seen))
+	}
+	for i := range mixed {
+		if mixed[i].ID != seen[i].ID {
+			t.Fatalf("mixed-state listing, position %d: post %d, want %d (soonest first, then id)", i, mixed[i].ID, seen[i].ID)
+		}
+	}
 	all, next, err := e.s.Posts(e.ctx, queue.PostFilter{})
 	e.must(err)
 	if len(all) != 100 || next == "" {
