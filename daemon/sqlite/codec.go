@@ -74,16 +74,5 @@ func stateArgs(ss []queue.PostState) []any {
 	return args
 }
 
-// audit appends one audit row in tx. Details never carry secrets: callers pass reasons,
-// field names and ids, never tokens.
-func (tx *tx) audit(by queue.Actor, action, object, detail string) error {
-	if by.Kind == "" {
-		by = queue.System("store")
-	}
-	_, err := tx.exec(`INSERT INTO audit (at, actor_kind, actor_name, action, object, detail) VALUES (?, ?, ?, ?, ?, ?)`,
-		unixNano(tx.now), string(by.Kind), by.Name, action, object, detail)
-	return err
-}
-
 func postObject(id int64) string        { return fmt.Sprintf("post:%d", id) }
 func campaignObject(name string) string { return "campaign:" + name }
