@@ -152,15 +152,17 @@ func (db *DB) RecordIncident(ctx context.Context, in *queue.Incident) (stored *q
 		if len(cur) == 1 {
 			old := cur[0]
 			last, closes := maxTime(old.LastItemAt, in.LastItemAt), maxTime(old.ClosesAt, in.ClosesAt)
-			if _, err := tx.exec(`UPDATE incidents SET last_item_at = ?, closes_at = ? WHERE id = ? AND state = 'open'`,
-				unixNano(last), unixNano(closes), old.ID); err != nil {
+			// A person declaring what a rule already saw keeps one incident, with their note.
+			if _, err := tx.exec(`UPDATE incidents SET last_item_at = ?, closes_at = ?, declared = declared OR ?,
+				note = CASE WHEN ? <> '' THEN ? ELSE note END WHERE id = ? AND state = 'open'`,
+				unixNano(last), unixNano(closes), in.Declared, in.Note, in.Note, old.ID); err != nil {
 				return err
 			}
 			n, err := tx.addEvidence(old.ID, in.Evidence)
 			if err != nil {
 				return err
 			}
-			if n > 0 || !closes.Equal(old.ClosesAt) {
+			if n > 0 || !closes.Equal(old.ClosesAt) || in.Note != "" {
 				if err := tx.audit(in.OpenedBy, "incident.extend", fmt.Sprintf("incident:%d", old.ID),
 					fmt.Sprintf("rule %s: %d new items, closes %s", in.RuleID, n, closes.Format(time.RFC3339))); err != nil {
 					return err

@@ -91,6 +91,13 @@ func testRecordIncident(t *testing.T, open Opener) {
 	if len(ext.Evidence) != 3 || !ext.ClosesAt.Equal(e.now().Add(72*time.Hour)) {
 		t.Fatalf("after a repeated item: %d evidence, closes %s", len(ext.Evidence), ext.ClosesAt)
 	}
+	// A person declares the incident the rule already opened: one incident, with the note.
+	decl, opened, err := e.s.RecordIncident(e.ctx, &queue.Incident{RuleID: "air-disaster", Action: "pause", Declared: true,
+		Note: "confirmed by the crisis desk", OpenedBy: ann, ClosesAt: e.now().Add(time.Hour)})
+	e.must(err)
+	if opened || decl.ID != in.ID || !decl.Declared || decl.Note != "confirmed by the crisis desk" || !decl.ClosesAt.Equal(e.now().Add(72*time.Hour)) {
+		t.Fatalf("declared over an open incident: opened %v %+v", opened, decl)
+	}
 	other, opened, err := e.s.RecordIncident(e.ctx, &queue.Incident{RuleID: "wildfire", Action: "hold", ClosesAt: e.now().Add(time.Hour)})
 	e.must(err)
 	if !opened || other.ID == in.ID || other.Resume != "manual" {
