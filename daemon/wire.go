@@ -85,9 +85,9 @@ func mustHostAccounts(cfg *config.Config) []host.Account {
 
 // start opens the store and builds every piece, without starting their loops. Rules that
 // do not load stop the start: an invalid set never runs.
-func (d *Daemon) start(ctx context.Context) (a *app, err error) {
+func (d *Daemon) start(ctx context.Context) (_ *app, err error) {
 	cfg := d.Config
-	a = &app{log: d.Logger, ready: make(chan struct{})}
+	a := &app{log: d.Logger, ready: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			a.close()

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// receiver is a webhook endpoint (the webhook plugin's documented receiver contract) that
+// receiver is a webhook endpoint (the webhook plugin's receiver contract, docs/webhook.md) that
 // can hang on a publish, to catch the daemon with a post in `publishing`.
 type receiver struct {
 	mu       sync.Mutex
@@ -51,12 +51,13 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "lookups not supported", http.StatusMethodNotAllowed)
 			return
 		}
+		w.Header().Set("Content-Type", "application/json")
 		if n == 0 {
-			http.Error(w, `{"error":"not found"}`, http.StatusNotFound)
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"found":false}`)
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"id":%q,"url":"https://hooks.test/%s"}`, "r-"+key, key)
+		fmt.Fprintf(w, `{"found":true,"id":%q,"url":"https://hooks.test/%s"}`, "r-"+key, key)
 	}
 }
 
@@ -75,7 +76,7 @@ func webhookConfig(url string) string {
 [daemon]
 data_dir  = "DATA/data"
 listen    = "127.0.0.1:0"
-rules     = []
+rules     = ["RULES"]
 log_level = "debug"
 
 [[account]]
@@ -109,7 +110,7 @@ func TestKill9WhilePublishing(t *testing.T) {
 
 			d := startDaemon(t, dir, cfg)
 			d.ctl(t, "campaign", "create", "c", "--account", "hook", "--topic", "news")
-			id := d.createPost(t, "c", "Acknowledged post that must survive kill -9", time.Now().Add(time.Second))
+			id := d.createPost(t, "c", "Acknowledged post that must survive kill -9", time.Now().Add(5*time.Second))
 			d.ctl(t, "approve", fmt.Sprint(id))
 			select {
 			case <-rc.received:
@@ -136,7 +137,7 @@ func TestKill9WhilePublishing(t *testing.T) {
 				t.Fatalf("network received %d publishes for %d keys, want exactly 1", posts, keys)
 			}
 			// Nothing acknowledged was lost: the campaign and the post are there.
-			out := d2.ctl(t, "--json", "queue", "--campaign", "c")
+			out := d2.ctl(t, "--json", "post", "show", fmt.Sprint(id))
 			if !strings.Contains(out, "Acknowledged post that must survive kill -9") {
 				t.Fatalf("the post is gone after kill -9: %s", out)
 			}

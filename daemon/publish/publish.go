@@ -188,6 +188,11 @@ func (p *Publisher) resolve(work context.Context, log *slog.Logger, c *queue.Cla
 		}
 		last = err
 		log.Warn("lookup failed", "try", try, "of", p.lookupTries, "err", err)
+		if sdk.KindOf(err) == sdk.Permanent || sdk.KindOf(err) == sdk.Auth {
+			// The network said it cannot tell (no lookup support), or the account needs a
+			// person: asking again will not change the answer.
+			break
+		}
 	}
 	msg := fmt.Sprintf("outcome unknown: %v; Lookup could not tell: %v", cause, last)
 	p.finish(work, log, c, queue.Outcome{State: queue.DeliveryUnknown, Error: msg},
