@@ -40,8 +40,13 @@ func (a *accounts) Accounts(ctx context.Context) ([]api.AccountInfo, error) {
 			dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			if d, err := n.Describe(dctx); err == nil {
 				info.PluginVersion, info.MaxLength, info.Counting = d.Version, d.MaxLength, string(d.Counting)
-			} else if info.Detail == "" {
-				info.Detail = "plugin: " + err.Error()
+			} else if ctx.Err() == nil {
+				// A plugin that does not start or answer cannot publish: the account needs a
+				// person as much as one with revoked credentials.
+				info.Healthy = false
+				if info.Detail == "" {
+					info.Detail = "plugin: " + err.Error()
+				}
 			}
 			cancel()
 		}

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -508,4 +509,343 @@ secret = "kill-test-secret"
 	if counts["published"] == 0 {
 		t.Fatalf("nothing was published: the run tested nothing\n%s", tail(d.logs.String(), 4000))
 	}
+}
+
+var (
+	faultPluginsOnce sync.Once
+	faultPluginsDir  string
+	faultPluginsErr  error
+)
+
+// faultPlugins builds testdata/faultplugin into a plugin_dir once per test binary, as
+// tact-plugin-fault (a working plugin whose accounts choose how Publish misbehaves),
+// tact-plugin-junk (junk instead of the handshake) and tact-plugin-nonsense (a handshake
+// pointing at a server that answers garbage).
+func faultPlugins(t *testing.T) string {
+	t.Helper()
+	faultPluginsOnce.Do(func() {
+		faultPluginsDir = filepath.Join(binDir, "plugins")
+		for _, mode := range []string{"network", "junk", "nonsense"} {
+			name := mode
+			if mode == "network" {
+				name = "fault"
+			}
+			cmd := exec.Command("go", "build", "-ldflags", "-X main.mode="+mode, "-o", filepath.Join(faultPluginsDir, "tact-plugin-"+name), "./testdata/faultplugin")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				faultPluginsErr = fmt.Errorf("building the fault plugin (%s): %v\n%s", mode, err, out)
+				return
+			}
+		}
+	})
+	if faultPluginsErr != nil {
+		t.Fatal(faultPluginsErr)
+	}
+	return faultPluginsDir
+}
+
+// journal reads the fault plugin's record of what it published: key -> number of times.
+func journal(t *testing.T, path string) map[string]int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return map[string]int{}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if k, _, ok := strings.Cut(l, "\t"); ok {
+			out[k]++
+		}
+	}
+	return out
+}
+
+// faultConfig is a tact.toml with the fault plugins in plugin_dir, an outbox account
+// "brand" to show that other accounts are not held up, and extra account tables.
+func faultConfig(t *testing.T, dir string, accounts string) string {
+	return `
+[daemon]
+data_dir   = "DATA/data"
+listen     = "127.0.0.1:0"
+plugin_dir = "` + faultPlugins(t) + `"
+rules      = ["` + writeRules(t, dir) + `"]
+log_level  = "debug"
+
+[[account]]
+name    = "brand"
+plugin  = "outbox"
+spacing = "1ms"
+[account.settings]
+path = "DATA/outbox.jsonl"
+` + accounts
+}
+
+// apiPost creates and approves a post through the API and returns it.
+func (d *daemonProc) apiPost(t *testing.T, campaign, text string, at time.Time) postView {
+	t.Helper()
+	var p postView
+	b := d.mustCall(t, 201, "POST", "/api/v1/posts", map[string]any{"campaign": campaign, "text": text, "at": at.UTC().Format(time.RFC3339Nano)})
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	d.mustCall(t, 200, "POST", fmt.Sprintf("/api/v1/posts/%d/approve", p.ID), map[string]any{})
+	return p
+}
+
+type deliveryView struct {
+	State          string `json:"state"`
+	IdempotencyKey string `json:"idempotency_key"`
+	Attempts       int    `json:"attempts"`
+	LastError      string `json:"last_error"`
+}
+
+func (d *daemonProc) deliveries(t *testing.T, id int64) (string, []deliveryView) {
+	t.Helper()
+	var p struct {
+		State      string         `json:"state"`
+		Deliveries []deliveryView `json:"deliveries"`
+	}
+	if err := json.Unmarshal(d.mustCall(t, 200, "GET", fmt.Sprintf("/api/v1/posts/%d", id), nil), &p); err != nil {
+		t.Fatal(err)
+	}
+	return p.State, p.Deliveries
+}
+
+// responsive checks that the API answers a status request promptly.
+func (d *daemonProc) responsive(t *testing.T, while string) {
+	t.Helper()
+	start := time.Now()
+	code, b := d.call("GET", "/api/v1/status", nil)
+	if code != 200 || time.Since(start) > 5*time.Second {
+		t.Fatalf("while %s, GET /api/v1/status answered %d after %s: %s", while, code, time.Since(start), b)
+	}
+}
+
+// TestPluginHangs: a plugin whose Publish never returns. The call deadline ends it, the
+// post goes back to approved with a retry planned (Lookup says nothing arrived), nothing
+// was sent, and meanwhile the daemon answers and other accounts publish.
+func TestPluginHangs(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	jr := filepath.Join(dir, "hang", "journal")
+	os.MkdirAll(filepath.Dir(jr), 0o755)
+	d := startDaemon(t, dir, faultConfig(t, dir, `
+[[account]]
+name   = "hang"
+plugin = "fault"
+[account.settings]
+behave  = "hang-once"
+journal = "`+jr+`"
+`))
+	d.mustCall(t, 201, "POST", "/api/v1/campaigns", map[string]any{"name": "h", "accounts": []string{"hang"}, "topics": []string{"news"}})
+	d.mustCall(t, 201, "POST", "/api/v1/campaigns", map[string]any{"name": "b", "accounts": []string{"brand"}, "topics": []string{"news"}})
+	hung := d.apiPost(t, "h", "This publish will hang", time.Now().Add(time.Second))
+	var key string
+	waitFor(t, 30*time.Second, "the hanging publish to start", func() bool {
+		st, ds := d.deliveries(t, hung.ID)
+		if st == "publishing" && len(ds) == 1 {
+			key = ds[0].IdempotencyKey
+			_, err := os.Stat(filepath.Join(filepath.Dir(jr), "misbehaved-"+key))
+			return err == nil
+		}
+		return false
+	}, func() string { return tail(d.logs.String(), 4000) })
+	hungAt := time.Now()
+
+	// While it hangs: the API answers and another account publishes.
+	d.responsive(t, "a plugin call hangs")
+	other := d.apiPost(t, "b", "Another account is not held up", time.Now().Add(500*time.Millisecond))
+	waitFor(t, 20*time.Second, "the other account's post to publish", func() bool {
+		st, _ := d.deliveries(t, other.ID)
+		return st == "published"
+	}, func() string { return tail(d.logs.String(), 4000) })
+	if st, _ := d.deliveries(t, hung.ID); st != "publishing" {
+		t.Fatalf("the hanging post is %s before its call deadline, want publishing", st)
+	}
+	d.responsive(t, "a plugin call hangs")
+
+	// The call deadline (30s) ends the hang: outcome unknown, Lookup says it never
+	// arrived, so the post waits for a retry; it is never resent blindly.
+	var ds []deliveryView
+	waitFor(t, 90*time.Second, "the call deadline to end the hanging publish", func() bool {
+		var st string
+		st, ds = d.deliveries(t, hung.ID)
+		return st != "publishing"
+	}, func() string { return tail(d.logs.String(), 4000) })
+	st, ds := d.deliveries(t, hung.ID)
+	t.Logf("the hang ended after %s: post %s, delivery %+v", time.Since(hungAt).Round(time.Millisecond), st, ds)
+	switch {
+	case st == "approved" && ds[0].State == "waiting" && strings.Contains(ds[0].LastError, "Lookup found no post"):
+	case st == "unknown" && ds[0].LastError != "":
+	default:
+		t.Fatalf("after the deadline the post is %s, delivery %+v; want approved with a retry planned (or unknown with a reason)", st, ds)
+	}
+	if n := journal(t, jr)[key]; n != 0 {
+		t.Fatalf("the hung publish reached the network %d times", n)
+	}
+	d.responsive(t, "after a hang")
+}
+
+// TestPluginCrashesMidPublish: the plugin process dies after the network has the post and
+// before the daemon hears back. The daemon restarts it, asks Lookup, and records the post
+// published, sent exactly once.
+func TestPluginCrashesMidPublish(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	jr := filepath.Join(dir, "crash", "journal")
+	os.MkdirAll(filepath.Dir(jr), 0o755)
+	d := startDaemon(t, dir, faultConfig(t, dir, `
+[[account]]
+name    = "crash"
+plugin  = "fault"
+spacing = "1ms"
+[account.settings]
+behave  = "crash-once"
+journal = "`+jr+`"
+`))
+	d.mustCall(t, 201, "POST", "/api/v1/campaigns", map[string]any{"name": "c", "accounts": []string{"crash"}, "topics": []string{"news"}})
+	var ids []int64
+	for i := range 3 {
+		ids = append(ids, d.apiPost(t, "c", fmt.Sprintf("Crash test post %d", i), time.Now().Add(time.Second)).ID)
+	}
+	for _, id := range ids {
+		waitFor(t, 60*time.Second, fmt.Sprintf("post %d to be resolved after the plugin crashed", id), func() bool {
+			st, _ := d.deliveries(t, id)
+			return st == "published" || st == "unknown" || st == "failed"
+		}, func() string { return tail(d.logs.String(), 6000) })
+		st, ds := d.deliveries(t, id)
+		if st != "published" {
+			t.Fatalf("post %d is %s after its plugin crashed, although Lookup can tell: %+v", id, st, ds)
+		}
+		if n := journal(t, jr)[ds[0].IdempotencyKey]; n != 1 {
+			t.Fatalf("post %d reached the network %d times, want exactly 1", id, n)
+		}
+	}
+	logs := d.logs.String()
+	if !strings.Contains(logs, "found by Lookup") {
+		t.Fatalf("no post was resolved through Lookup: the crash did not happen mid-publish?\n%s", tail(logs, 6000))
+	}
+	d.responsive(t, "after plugin crashes")
+}
+
+// TestSlowPluginDoesNotBlockOthers: each publish takes seconds; they all complete, one
+// by one, while another account's posts go out meanwhile.
+func TestSlowPluginDoesNotBlockOthers(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	jr := filepath.Join(dir, "slow", "journal")
+	os.MkdirAll(filepath.Dir(jr), 0o755)
+	d := startDaemon(t, dir, faultConfig(t, dir, `
+[[account]]
+name    = "slow"
+plugin  = "fault"
+spacing = "1ms"
+[account.settings]
+behave  = "slow"
+delay   = "2s"
+journal = "`+jr+`"
+`))
+	d.mustCall(t, 201, "POST", "/api/v1/campaigns", map[string]any{"name": "s", "accounts": []string{"slow"}, "topics": []string{"news"}})
+	d.mustCall(t, 201, "POST", "/api/v1/campaigns", map[string]any{"name": "b", "accounts": []string{"brand"}, "topics": []string{"news"}})
+	var slow []int64
+	for i := range 3 {
+		slow = append(slow, d.apiPost(t, "s", fmt.Sprintf("Slow post %d", i), time.Now().Add(time.Second)).ID)
+	}
+	fast := d.apiPost(t, "b", "Fast account post", time.Now().Add(1500*time.Millisecond))
+	waitFor(t, 30*time.Second, "the fast account's post", func() bool {
+		st, _ := d.deliveries(t, fast.ID)
+		return st == "published"
+	}, func() string { return tail(d.logs.String(), 4000) })
+	pending := 0
+	for _, id := range slow {
+		if st, _ := d.deliveries(t, id); st != "published" {
+			pending++
+		}
+	}
+	if pending == 0 {
+		t.Fatalf("every slow post was out before the fast account's post: the slow account held it up")
+	}
+	d.responsive(t, "a slow plugin publishes")
+	for _, id := range slow {
+		waitFor(t, 60*time.Second, fmt.Sprintf("slow post %d", id), func() bool {
+			st, _ := d.deliveries(t, id)
+			return st == "published"
+		}, func() string { return tail(d.logs.String(), 4000) })
+	}
+	j := journal(t, jr)
+	if len(j) != 3 {
+		t.Fatalf("the slow network has %d posts, want 3: %v", len(j), j)
+	}
+	for k, n := range j {
+		if n != 1 {
+			t.Fatalf("key %s published %d times", k, n)
+		}
+	}
+}
+
+// TestGarbagePlugins: an external plugin that prints junk instead of the handshake, and
+// one whose handshake points at a server answering garbage. The daemon keeps running, the
+// error names the plugin binary and says what is wrong, and other accounts still publish.
+func TestGarbagePlugins(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	d := startDaemon(t, dir, faultConfig(t, dir, `
+[[account]]
+name   = "junk"
+plugin = "junk"
+
+[[account]]
+name   = "nonsense"
+plugin = "nonsense"
+`))
+	for _, acct := range []string{"junk", "nonsense"} {
+		d.mustCall(t, 201, "POST", "/api/v1/campaigns", map[string]any{"name": "c-" + acct, "accounts": []string{acct}, "topics": []string{"news"}})
+		start := time.Now()
+		code, b := d.call("POST", "/api/v1/posts", map[string]any{"campaign": "c-" + acct, "text": "Does this plugin work?", "at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+		t.Logf("%s: create answered %d after %s: %s", acct, code, time.Since(start).Round(time.Millisecond), b)
+		if code == 0 || code == 500 {
+			t.Fatalf("%s: creating a post answered %d: %s", acct, code, b)
+		}
+		d.responsive(t, "a plugin is broken")
+	}
+	var accounts struct {
+		Items []struct {
+			Name    string `json:"name"`
+			Healthy bool   `json:"healthy"`
+			Detail  string `json:"detail"`
+		} `json:"items"`
+	}
+	json.Unmarshal(d.mustCall(t, 200, "GET", "/api/v1/accounts", nil), &accounts)
+	want := map[string]string{
+		"junk":     "tact-plugin-junk) did not complete the tact plugin handshake",
+		"nonsense": "tact-plugin-nonsense): Describe failed",
+	}
+	for _, a := range accounts.Items {
+		w, broken := want[a.Name]
+		if !broken {
+			continue
+		}
+		// A plugin that cannot start needs a person: the account is not healthy.
+		if a.Healthy || !strings.Contains(a.Detail, w) {
+			t.Errorf("GET /api/v1/accounts says %s is healthy=%v with detail %q; want unhealthy, saying %q", a.Name, a.Healthy, a.Detail, w)
+		}
+	}
+	status := d.ctl(t, "status")
+	if !strings.Contains(status, "2 need attention") || !strings.Contains(status, "tact-plugin-junk") {
+		t.Errorf("tactctl status does not report the broken plugins:\n%s", status)
+	}
+	logs := d.logs.String()
+	for _, name := range []string{"tact-plugin-junk", "tact-plugin-nonsense"} {
+		if !strings.Contains(logs, name) {
+			t.Errorf("the daemon's log never names %s:\n%s", name, tail(logs, 6000))
+		}
+	}
+	d.mustCall(t, 201, "POST", "/api/v1/campaigns", map[string]any{"name": "b", "accounts": []string{"brand"}, "topics": []string{"news"}})
+	ok := d.apiPost(t, "b", "Healthy account still publishes", time.Now().Add(500*time.Millisecond))
+	waitFor(t, 30*time.Second, "the healthy account's post", func() bool {
+		st, _ := d.deliveries(t, ok.ID)
+		return st == "published"
+	}, func() string { return tail(d.logs.String(), 4000) })
 }
