@@ -213,6 +213,8 @@ street road avenue park market center centre station airport hotel beach bay por
 mount saint st grand great rue place pont gare aeroport plage lac riviere ile
 club bar restaurant cafe pub hall house home team group company inc ltd limited edition collection
 pro max plus premium line black white red blue green gold silver
+french english british american european france europe international launch launches
+air flight flights fly cruise ship boat train fire crash camp storm war
 `
 
 // aliasIndex holds the [[alias]] groups of a set: names for the same thing in different
