@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -43,6 +44,11 @@ type Options struct {
 	// SessionUser, if set, authenticates requests that carry no Authorization header
 	// through the web UI's session (see SessionFunc for the CSRF contract).
 	SessionUser SessionFunc
+	// MaxConcurrent is how many API requests run at once (default 8); the others wait for a
+	// turn. The store's read pool is small and shared with the publisher: a burst of API
+	// calls queued on it would make the publisher's reads wait behind them, and posts go
+	// out late. Waiting here keeps the burst in front of the API only.
+	MaxConcurrent int
 }
 
 // server holds the options and the route table.
@@ -53,6 +59,8 @@ type server struct {
 	started time.Time
 	routes  []route
 	zones   sync.Map // time zone name -> *time.Location
+	slots   chan struct{}
+	waiting atomic.Int64 // requests waiting for a slot
 }
 
 // handlerFunc serves one route for an authenticated, authorized user. It writes the
@@ -126,7 +134,10 @@ func newServer(opt Options) *server {
 	if err != nil {
 		panic("api.New: DefaultTimeZone: " + err.Error())
 	}
-	s := &server{opt: opt, log: opt.Logger, loc: loc, started: opt.Now()}
+	if opt.MaxConcurrent <= 0 {
+		opt.MaxConcurrent = 8
+	}
+	s := &server{opt: opt, log: opt.Logger, loc: loc, started: opt.Now(), slots: make(chan struct{}, opt.MaxConcurrent)}
 	s.routes = s.table()
 	return s
 }
@@ -144,6 +155,19 @@ func standardSchedule(spec, tz string) error {
 // serve authenticates, authorizes and runs one route.
 func (s *server) serve(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case s.slots <- struct{}{}:
+		default:
+			s.waiting.Add(1)
+			select {
+			case s.slots <- struct{}{}:
+				s.waiting.Add(-1)
+			case <-r.Context().Done():
+				s.waiting.Add(-1)
+				return // the client went away while waiting
+			}
+		}
+		defer func() { <-s.slots }()
 		u, err := s.user(r)
 		if err == nil {
 			err = Authorize(u, rt.role)
