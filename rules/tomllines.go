@@ -38,7 +38,16 @@ func tomlErrMsg(err error) string {
 	}
 	if m := typeErrRe.FindStringSubmatch(err.Error()); m != nil {
 		msg := m[3]
-		if strings.Contains(msg, "slice") {
+		last := m[2]
+		if i := strings.LastIndexByte(last, '.'); i >= 0 {
+			last = last[i+1:]
+		}
+		switch {
+		case (last == "rule" || last == "case" || last == "alias") && strings.Contains(msg, "map"):
+			msg += fmt.Sprintf(" (each one is a [[%s]] table, with double brackets)", last)
+		case last == "window":
+			msg += ` (a duration is a string, such as window = "72h")`
+		case strings.Contains(msg, "destination has type slice"):
 			msg += ` (a list is written ["a", "b"])`
 		}
 		if m[2] != "" {
