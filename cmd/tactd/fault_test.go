@@ -849,3 +849,190 @@ plugin = "nonsense"
 		return st == "published"
 	}, func() string { return tail(d.logs.String(), 4000) })
 }
+
+// countPosts reads the number of posts from the API (reads go on while another process
+// holds the write lock: WAL).
+func (d *daemonProc) countPosts(t *testing.T) int {
+	t.Helper()
+	var st struct {
+		Posts map[string]int `json:"posts"`
+	}
+	if err := json.Unmarshal(d.mustCall(t, 200, "GET", "/api/v1/status", nil), &st); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range st.Posts {
+		n += c
+	}
+	return n
+}
+
+// TestSQLiteLockedByAnotherProcess: another program holds a write transaction on tact.db.
+// A write that cannot get the lock within the busy timeout answers 503 saying the database
+// is locked and changes nothing; a lock released within the timeout only delays the write;
+// once the lock is gone everything works, and a post due meanwhile is published once.
+func TestSQLiteLockedByAnotherProcess(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	d := startDaemon(t, dir, faultConfig(t, dir, ""))
+	d.mustCall(t, 201, "POST", "/api/v1/campaigns", map[string]any{"name": "b", "accounts": []string{"brand"}, "topics": []string{"news"}})
+	due := d.apiPost(t, "b", "Due while the database is locked", time.Now().Add(1500*time.Millisecond))
+	before := d.countPosts(t)
+
+	other, err := sql.Open("sqlite3", "file:"+filepath.Join(d.dataDir, "tact.db")+"?_txlock=immediate&_busy_timeout=10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	lock := func() *sql.Tx {
+		tx, err := other.Begin() // BEGIN IMMEDIATE: takes the write lock
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Touch a table, as a real program would: it holds the lock meanwhile.
+		if _, err := tx.Exec(`UPDATE campaigns SET updated_at = updated_at WHERE 0`); err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
+
+	// Held past the daemon's busy timeout: 503, a clear message, nothing written.
+	tx := lock()
+	start := time.Now()
+	code, body := d.call("POST", "/api/v1/posts", map[string]any{"campaign": "b", "text": "Written while locked", "at": "+1h"})
+	took := time.Since(start)
+	t.Logf("write under a held lock: %d after %s: %s", code, took.Round(time.Millisecond), body)
+	if code != 503 || !strings.Contains(string(body), "locked by another process") || !strings.Contains(string(body), "nothing was changed") {
+		t.Fatalf("a write under another process's lock answered %d: %s; want 503 saying the database is locked", code, body)
+	}
+	d.responsive(t, "the database is locked")
+	if n := d.countPosts(t); n != before {
+		t.Fatalf("a refused write left %d posts, had %d", n, before)
+	}
+	if st, _ := d.deliveries(t, due.ID); st == "published" {
+		t.Fatalf("a post was recorded published while another process held the write lock")
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Released within the busy timeout: the write waits and succeeds.
+	tx = lock()
+	released := make(chan struct{})
+	go func() {
+		<-time.After(time.Second) // the other program's transaction takes a second
+		tx.Rollback()
+		close(released)
+	}()
+	code, body = d.call("POST", "/api/v1/posts", map[string]any{"campaign": "b", "text": "Written after a short lock", "at": "+1h"})
+	<-released
+	if code != 201 {
+		t.Fatalf("a write behind a 1s lock answered %d: %s; want 201 (it waits for the busy timeout)", code, body)
+	}
+
+	// Recovered: the same write that was refused now works, and the due post goes out once.
+	d.mustCall(t, 201, "POST", "/api/v1/posts", map[string]any{"campaign": "b", "text": "Written while locked", "at": "+1h"})
+	if n := d.countPosts(t); n != before+2 {
+		t.Fatalf("after the lock: %d posts, want %d", n, before+2)
+	}
+	waitFor(t, 60*time.Second, "the post due during the lock to publish", func() bool {
+		st, _ := d.deliveries(t, due.ID)
+		return st == "published"
+	}, func() string { return tail(d.logs.String(), 4000) })
+	if n := countText(outboxLines(t, filepath.Join(dir, "outbox.jsonl")), "Due while the database is locked"); n != 1 {
+		t.Fatalf("the post due during the lock was sent %d times", n)
+	}
+}
+
+// TestDiskFull runs tactd with its data_dir on a small tmpfs, fills the disk, and checks
+// that writes answer 503 saying the disk is full, that nothing acknowledged is lost (also
+// across a kill -9), and that the daemon recovers once space is freed.
+func TestDiskFull(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	mnt := filepath.Join(dir, "small")
+	if err := os.MkdirAll(mnt, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a small tmpfs to fill (needs root and mount permission): %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
+	// Everything of this daemon lives on the small disk: config, rules, data.
+	cfg := faultConfig(t, mnt, "")
+	d := startDaemon(t, mnt, cfg)
+	d.mustCall(t, 201, "POST", "/api/v1/campaigns", map[string]any{"name": "b", "accounts": []string{"brand"}, "topics": []string{"news"}})
+	var acked []int64
+	for i := range 5 {
+		acked = append(acked, d.apiPost(t, "b", fmt.Sprintf("Acknowledged before the disk filled %d", i), time.Now().Add(time.Hour)).ID)
+	}
+
+	// Fill the disk to the last byte.
+	filler := filepath.Join(mnt, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			break
+		}
+	}
+	for {
+		if _, err := f.Write(chunk[:512]); err != nil {
+			break
+		}
+	}
+	f.Close()
+	before := d.countPosts(t)
+	var full []byte
+	refused := 0
+	// Writes until one is refused: SQLite may still have room in pages it already has.
+	for i := 0; i < 200 && refused == 0; i++ {
+		text := fmt.Sprintf("Written on a full disk %d %s", i, strings.Repeat("x", 2000))
+		code, body := d.call("POST", "/api/v1/posts", map[string]any{"campaign": "b", "text": text, "at": "+2h"})
+		switch code {
+		case 201:
+			before++
+		case 503:
+			refused++
+			full = body
+		default:
+			t.Fatalf("a write on a full disk answered %d: %s", code, body)
+		}
+	}
+	t.Logf("full disk: %s", full)
+	if refused == 0 {
+		t.Fatalf("200 writes on a full disk all succeeded")
+	}
+	if !strings.Contains(string(full), "disk") || !strings.Contains(string(full), "full") {
+		t.Fatalf("a write on a full disk answered 503 without saying the disk is full: %s", full)
+	}
+	d.responsive(t, "the disk is full")
+	if n := d.countPosts(t); n != before {
+		t.Fatalf("a refused write changed the post count: %d, want %d", n, before)
+	}
+
+	// Space freed: writes work again, and everything acknowledged survives a kill -9.
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "writes to work again once space is freed", func() bool {
+		code, _ := d.call("POST", "/api/v1/posts", map[string]any{"campaign": "b", "text": "Written after space was freed", "at": "+2h"})
+		return code == 201
+	}, func() string { return tail(d.logs.String(), 4000) })
+	acked = append(acked, d.apiPost(t, "b", "Acknowledged after the disk was freed", time.Now().Add(time.Hour)).ID)
+	d.stop(syscall.SIGKILL)
+	d2 := startDaemon(t, mnt, cfg)
+	for _, id := range acked {
+		if st, _ := d2.deliveries(t, id); st != "approved" {
+			t.Fatalf("acknowledged post %d is %q after the disk filled and tactd was killed", id, st)
+		}
+	}
+	db := openReadOnly(t, d2.dataDir)
+	var check string
+	if err := db.QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+		t.Fatalf("integrity_check after a full disk: %q %v", check, err)
+	}
+}
