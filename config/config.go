@@ -28,6 +28,9 @@ type Daemon struct {
 	Late Duration `toml:"late"`
 	// ShutdownGrace bounds how long SIGTERM waits for publishes in flight.
 	ShutdownGrace Duration `toml:"shutdown_grace"`
+	// PublicURL is the address people reach the web UI at, when it differs from listen (a
+	// reverse proxy). An https:// URL makes the UI's cookies Secure.
+	PublicURL string `toml:"public_url"`
 }
 
 // Database is the [database] table. Only "sqlite" exists today.

@@ -184,6 +184,11 @@ func (c *Config) validate(file string, loc *locator) Errors {
 	if d.Late.Duration < 0 || d.ShutdownGrace.Duration < 0 {
 		bad(loc.line("daemon", -1, "late"), "durations in [daemon] must not be negative")
 	}
+	if d.PublicURL != "" {
+		if u, err := url.Parse(d.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad(loc.line("daemon", -1, "public_url"), "public_url %q in [daemon] must be an http:// or https:// URL (e.g. \"https://tact.example\")", d.PublicURL)
+		}
+	}
 	switch c.Database.Driver {
 	case "sqlite":
 	case "postgres":

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -152,7 +153,7 @@ func (d *Daemon) start(ctx context.Context) (_ *app, err error) {
 	ui := web.New(web.Options{
 		Store: a.store, Logger: d.Logger, Validator: validator, Accounts: a.accounts, Rules: a.rules,
 		Watch: a.watcher, Warnings: a.watcher, Kicker: a.publisher, DefaultTimeZone: cfg.Daemon.TimeZone,
-		SessionKey: key,
+		SessionKey: key, SecureCookies: strings.HasPrefix(cfg.Daemon.PublicURL, "https://"),
 	})
 	apiHandler := api.New(api.Options{
 		Store: a.store, Logger: d.Logger, Validator: validator, Accounts: a.accounts, Rules: a.rules,
