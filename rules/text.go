@@ -57,13 +57,25 @@ func isEmoji(r rune) bool {
 // tokenize splits text into normalised words: letters and digits make words; apostrophes
 // split French elisions and English endings; hyphens and all other punctuation separate
 // words; hashtags are split at their capitals (#SummerInLondon -> summer in london); each
-// emoji is a word of its own. It never fails: any string gives some (maybe no) tokens.
+// emoji is a word of its own; links are skipped. It never fails: any string gives some
+// (maybe no) tokens.
 func tokenize(text string) []token {
 	toks := make([]token, 0, len(text)/5+1)
 	initial := true
 	hashtag := false
 	i := 0
 	for i < len(text) {
+		if isLinkAt(text, i) {
+			// A link's path is not prose: "example.com/crash-course" says nothing.
+			for i < len(text) {
+				r, size := utf8.DecodeRuneInString(text[i:])
+				if unicode.IsSpace(r) {
+					break
+				}
+				i += size
+			}
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(text[i:])
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
@@ -219,4 +231,21 @@ func fold(s string) string {
 		b.WriteRune(unicode.ToLower(r))
 	}
 	return b.String()
+}
+
+// isLinkAt reports whether a URL starts at byte i (at a word boundary).
+func isLinkAt(text string, i int) bool {
+	if i > 0 {
+		r, _ := utf8.DecodeLastRuneInString(text[:i])
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return false
+		}
+	}
+	rest := text[i:]
+	for _, p := range []string{"https://", "http://", "www."} {
+		if len(rest) >= len(p) && strings.EqualFold(rest[:len(p)], p) {
+			return true
+		}
+	}
+	return false
 }
