@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"os/exec"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/tact-hq/tact/daemon/clock"
 	"github.com/tact-hq/tact/daemon/queue"
 	"github.com/tact-hq/tact/daemon/sqlite"
+	"github.com/tact-hq/tact/plugins/host"
 	"github.com/tact-hq/tact/plugins/outbox"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
@@ -33,6 +35,49 @@ func (c *countPublished) PublishDone(_ string, _, _ time.Duration, outcome strin
 // pipeline (wake, claim with limits, outbox Publish with its fsync, Finish), with the real
 // clock and SQLite file, 10 outbox accounts without spacing, in-process networks.
 func BenchmarkPublishOutbox(b *testing.B) {
+	benchPublish(b, func(b *testing.B, dir string, names []string) Networks {
+		nw := &networks{m: map[string]sdk.Network{}}
+		for _, name := range names {
+			o := outbox.New(nil)
+			if err := o.Configure(context.Background(), map[string]string{"path": filepath.Join(dir, name+".jsonl")}); err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { o.Close() })
+			nw.set(name, o)
+		}
+		return nw
+	})
+}
+
+// BenchmarkPublishOutboxPlugin is BenchmarkPublishOutbox through real plugin processes:
+// one tact-plugin-outbox child per account, over go-plugin's gRPC with AutoMTLS, as tactd
+// runs them.
+func BenchmarkPublishOutboxPlugin(b *testing.B) {
+	pluginDir := b.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(pluginDir, "tact-plugin-outbox"), "github.com/tact-hq/tact/cmd/tact-plugin-outbox")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("building the outbox plugin: %v\n%s", err, out)
+	}
+	benchPublish(b, func(b *testing.B, dir string, names []string) Networks {
+		var accts []host.Account
+		for _, name := range names {
+			accts = append(accts, host.Account{Name: name, Plugin: "outbox", Settings: map[string]string{"path": filepath.Join(dir, name+".jsonl")}})
+		}
+		m, err := host.New(host.Config{PluginDir: pluginDir}, accts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { m.Close() })
+		for _, name := range names { // start the processes before the clock runs
+			if err := m.Start(context.Background(), name); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return m
+	})
+}
+
+func benchPublish(b *testing.B, makeNetworks func(b *testing.B, dir string, names []string) Networks) {
 	const accounts = 10
 	ctx := context.Background()
 	dir := b.TempDir()
@@ -41,17 +86,12 @@ func BenchmarkPublishOutbox(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	nw := &networks{m: map[string]sdk.Network{}}
 	limits := map[string]queue.AccountLimit{}
 	var camps []*queue.Campaign
+	var names []string
 	for i := range accounts {
 		name := fmt.Sprintf("acct-%d", i)
-		o := outbox.New(nil)
-		if err := o.Configure(ctx, map[string]string{"path": filepath.Join(dir, name+".jsonl")}); err != nil {
-			b.Fatal(err)
-		}
-		defer o.Close()
-		nw.set(name, o)
+		names = append(names, name)
 		limits[name] = queue.AccountLimit{Concurrency: 2, Spacing: -1}
 		c := &queue.Campaign{Name: "bench-" + name, Accounts: []string{name}, Approval: queue.ApprovalAutopilot}
 		if err := db.CreateCampaign(ctx, person, c); err != nil {
@@ -59,6 +99,7 @@ func BenchmarkPublishOutbox(b *testing.B) {
 		}
 		camps = append(camps, c)
 	}
+	nw := makeNetworks(b, dir, names)
 	now := time.Now()
 	posts := make([]*queue.Post, b.N)
 	for i := range posts {
@@ -72,7 +113,7 @@ func BenchmarkPublishOutbox(b *testing.B) {
 	}
 	obs := &countPublished{done: make(chan struct{})}
 	obs.left.Store(int64(b.N))
-	p, err := New(Options{Store: db, Networks: nw, Clock: clock.Real{}, Limits: limits, Observer: obs, Parallel: 8})
+	p, err := New(Options{Store: db, Networks: nw, OutcomeUnknown: host.OutcomeUnknown, Clock: clock.Real{}, Limits: limits, Observer: obs, Parallel: 8})
 	if err != nil {
 		b.Fatal(err)
 	}
