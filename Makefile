@@ -5,7 +5,7 @@ GOFLAGS  ?=
 PKGS     := ./...
 PLUGINS  := outbox webhook mastodon bluesky example
 
-.PHONY: all build demo test vet lint bench generate fuzz clean
+.PHONY: all build demo test vet lint bench loadtest generate fuzz clean
 
 all: build
 
@@ -26,9 +26,20 @@ vet:
 lint:
 	$(GO) tool staticcheck $(PKGS)
 
-## bench: Go benchmarks of every package, once each, as one table.
+## bench: Go benchmarks of every package, once each, then the load scenario (loadtest).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 60m $(PKGS)
+	$(MAKE) loadtest
+
+## loadtest: the real tactd on 100,000 queued posts, 1,000 rules, 100 accounts and 100 feeds
+## (tact-loadgen fill + run in a temporary directory, a few minutes), printed as one table
+## beside a baseline on an empty data directory. See docs/performance.md.
+loadtest:
+	@dir=$$(mktemp -d /tmp/tact-loadtest.XXXXXX) && \
+	$(GO) build $(GOFLAGS) -o $$dir/bin/ ./cmd/tactd ./cmd/tact-loadgen && \
+	$$dir/bin/tact-loadgen fill --data $$dir/data $(FILLFLAGS) && \
+	$$dir/bin/tact-loadgen run --data $$dir/data --tactd $$dir/bin/tactd $(RUNFLAGS); \
+	status=$$?; rm -rf $$dir; exit $$status
 
 ## generate: regenerate committed code (protobuf).
 generate:

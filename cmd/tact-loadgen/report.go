@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// tableInfo describes the loaded data directory in the table's heading.
+type tableInfo struct {
+	Queued, Campaigns, Rules, Accounts, Feeds, CPUs int
+}
+
+// Targets (issue "Operations"): what a large brand on one small machine needs.
+const (
+	targetColdStart = time.Second
+	targetLateness  = 100 * time.Millisecond
+	targetGet       = 20 * time.Millisecond
+	targetRSS       = 150 << 20
+)
+
+// printTable prints the one table of a run: each figure of the loaded daemon beside the
+// same figure of the baseline, and whether it meets its target.
+func printTable(w io.Writer, o runOptions, info tableInfo, l, b *measurement) {
+	fmt.Fprintf(w, "tactd with %d queued posts, %d campaigns, %d rules, %d accounts, %d feeds; %d CPUs\n",
+		info.Queued, info.Campaigns, info.Rules, info.Accounts, info.Feeds, info.CPUs)
+	fmt.Fprintf(w, "baseline: the same tactd and tact.toml on an empty data directory (%d queued posts)\n\n", b.Queued)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "figure\ttarget\tloaded\tbaseline\t")
+	fmt.Fprintln(tw, "------\t------\t------\t--------\t")
+	row := func(name, target, loaded, baseline, verdict string) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, target, loaded, baseline, verdict)
+	}
+	row("cold start to ready (process start to /readyz 200)", "< 1s", ms(l.ColdStart), ms(b.ColdStart), verdict(l.ColdStart < targetColdStart))
+
+	lp99, bp99 := percentile(l.Late, 0.99), percentile(b.Late, 0.99)
+	row(fmt.Sprintf("publish lateness p99 (%d posts due over %s)", len(l.Late), (time.Duration(o.Rounds)*o.Interval)),
+		"< 100ms", ms(lp99), ms(bp99), verdict(lp99 < targetLateness && l.Missing == 0 && len(l.Late) > 0))
+	row("  p50 / max", "", ms(percentile(l.Late, 0.5))+" / "+ms(percentile(l.Late, 1)),
+		ms(percentile(b.Late, 0.5))+" / "+ms(percentile(b.Late, 1)), "")
+	if l.Missing > 0 || b.Missing > 0 {
+		row("  never published", "0", fmt.Sprint(l.Missing), fmt.Sprint(b.Missing), "")
+	}
+
+	gp99, bg99 := percentile(l.Get.Latencies, 0.99), percentile(b.Get.Latencies, 0.99)
+	row(fmt.Sprintf("GET /api/v1/posts?state=pending p99 (%d/s for %s)", o.Rate, o.Duration), "< 20ms",
+		ms(gp99), ms(bg99), verdict(gp99 < targetGet && l.Get.Errors == 0 && len(l.Get.Latencies) > 0))
+	row("  p50 / max", "", ms(percentile(l.Get.Latencies, 0.5))+" / "+ms(percentile(l.Get.Latencies, 1)),
+		ms(percentile(b.Get.Latencies, 0.5))+" / "+ms(percentile(b.Get.Latencies, 1)), "")
+	row("  errors / sent", "0", fmt.Sprintf("%d / %d", l.Get.Errors, l.Get.Sent), fmt.Sprintf("%d / %d", b.Get.Errors, b.Get.Sent), "")
+	row("  tactd CPU during the GET load (cores)", "", cores(l.GetCPU, o.Duration), cores(b.GetCPU, o.Duration), "")
+
+	row("  machine load average (1 min) after the GET load", fmt.Sprintf("< %d", info.CPUs), l.Load, b.Load, "")
+	row("tactd peak resident memory (VmHWM)", "< 150 MB", mb(l.End.Daemon.HWM), mb(b.End.Daemon.HWM), verdict(l.End.Daemon.HWM < targetRSS))
+	row("  VmRSS idle (1s after ready) / at the end", "", mb(l.Idle.Daemon.RSS)+" / "+mb(l.End.Daemon.RSS),
+		mb(b.Idle.Daemon.RSS)+" / "+mb(b.End.Daemon.RSS), "")
+	row("plugin processes: count, total VmRSS at the end", "", fmt.Sprintf("%d, %s", l.End.PluginCount, mb(l.End.Plugins.RSS)),
+		fmt.Sprintf("%d, %s", b.End.PluginCount, mb(b.End.Plugins.RSS)), "")
+	row("  largest plugin peak (VmHWM)", "", mb(l.End.PluginMaxPeak), mb(b.End.PluginMaxPeak), "")
+	tw.Flush()
+	if l.Get.FirstErr != "" {
+		fmt.Fprintf(w, "\nfirst GET error (loaded): %s\n", l.Get.FirstErr)
+	}
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "ok"
+	}
+	return "MISSED"
+}
+
+func ms(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "-"
+	case d < 10*time.Millisecond && d > -10*time.Millisecond:
+		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
+	}
+}
+
+func mb(b int64) string {
+	if b == 0 {
+		return "-"
+	}
+	return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(b)/(1<<20)), ".0") + " MB"
+}
+
+func cores(cpu, over time.Duration) string {
+	if over <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", cpu.Seconds()/over.Seconds())
+}
