@@ -83,6 +83,20 @@ func statusCmd(ctx context.Context, a *App, args []string) error {
 			fmt.Fprintf(w, "  last reload FAILED (previous rules still in force): %s\n", st.Rules.LastReloadError)
 		}
 	}
+	if len(st.Feeds) > 0 {
+		failing := 0
+		for _, f := range st.Feeds {
+			if f.Failures > 0 {
+				failing++
+			}
+		}
+		fmt.Fprintf(w, "feeds:      %d, %d failing\n", len(st.Feeds), failing)
+		for _, f := range st.Feeds {
+			if f.Failures > 0 {
+				fmt.Fprintf(w, "  %s: %d failed polls in a row, last at %s: %s\n", f.Name, f.Failures, when(f.ErrorAt, ""), f.LastError)
+			}
+		}
+	}
 	if len(st.Missing) > 0 {
 		fmt.Fprintf(w, "not running: %s\n", strings.Join(st.Missing, ", "))
 	}

@@ -1036,3 +1036,96 @@ func TestDiskFull(t *testing.T) {
 		t.Fatalf("integrity_check after a full disk: %q %v", check, err)
 	}
 }
+
+// metric returns the value of one Prometheus sample line from /metrics ("" if absent).
+func (d *daemonProc) metric(t *testing.T, series string) string {
+	t.Helper()
+	b := d.mustCall(t, 200, "GET", "/metrics", nil)
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, series+" "); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// TestFeedFailsThenRecovers: a feed answering 500 is reported (API status, tactctl status,
+// tact_feed_consecutive_failures) while the daemon goes on publishing; once the feed
+// recovers the report clears and its news acts (a matching headline pauses a campaign).
+func TestFeedFailsThenRecovers(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	failing := true
+	rss := `<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>
+<item><title>Volcano eruption closes airports across the region</title><link>https://wire.test/1</link><guid>wire-1</guid></item>
+</channel></rss>`
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		f := failing
+		mu.Unlock()
+		if f {
+			http.Error(w, "upstream exploded", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/rss+xml")
+		io.WriteString(w, rss)
+	}))
+	defer feed.Close()
+	dir := t.TempDir()
+	d := startDaemon(t, dir, faultConfig(t, dir, `
+[[feed]]
+name     = "wire"
+url      = "`+feed.URL+`/rss.xml"
+every    = "1s"
+timeout  = "2s"
+language = "en"
+`))
+	d.mustCall(t, 201, "POST", "/api/v1/campaigns", map[string]any{"name": "b", "accounts": []string{"brand"}, "topics": []string{"news"}})
+	d.mustCall(t, 201, "POST", "/api/v1/campaigns", map[string]any{"name": "trips", "accounts": []string{"brand"}, "topics": []string{"travel"}})
+
+	waitFor(t, 30*time.Second, "the feed failures to be counted", func() bool {
+		v := d.metric(t, `tact_feed_consecutive_failures{feed="wire"}`)
+		return v != "" && v != "0"
+	}, func() string { return string(d.mustCall(t, 200, "GET", "/metrics", nil)) })
+	type feedInfo struct {
+		Name      string `json:"name"`
+		LastError string `json:"last_error"`
+		Failures  int    `json:"failures"`
+	}
+	var st struct {
+		Feeds []feedInfo `json:"feeds"`
+	}
+	json.Unmarshal(d.mustCall(t, 200, "GET", "/api/v1/status", nil), &st)
+	if len(st.Feeds) != 1 || st.Feeds[0].Name != "wire" || st.Feeds[0].Failures < 1 || !strings.Contains(st.Feeds[0].LastError, "500") {
+		t.Fatalf("GET /api/v1/status does not report the failing feed: %+v", st.Feeds)
+	}
+	if out := d.ctl(t, "status"); !strings.Contains(out, "wire") || !strings.Contains(out, "500") {
+		t.Fatalf("tactctl status does not report the failing feed:\n%s", out)
+	}
+	// A broken feed is never fatal: publishing goes on.
+	p := d.apiPost(t, "b", "Published while the feed is down", time.Now().Add(500*time.Millisecond))
+	waitFor(t, 30*time.Second, "a publish while the feed fails", func() bool {
+		s, _ := d.deliveries(t, p.ID)
+		return s == "published"
+	}, func() string { return tail(d.logs.String(), 4000) })
+
+	mu.Lock()
+	failing = false
+	mu.Unlock()
+	// Backoff after failures may delay the next poll; the poll after it succeeds.
+	waitFor(t, 90*time.Second, "the feed to recover", func() bool {
+		return d.metric(t, `tact_feed_consecutive_failures{feed="wire"}`) == "0"
+	}, func() string { return tail(d.logs.String(), 4000) })
+	st.Feeds = nil // a fresh slice: Unmarshal would keep fields the answer omits
+	json.Unmarshal(d.mustCall(t, 200, "GET", "/api/v1/status", nil), &st)
+	if len(st.Feeds) != 1 || st.Feeds[0].Failures != 0 || st.Feeds[0].LastError != "" {
+		t.Fatalf("the recovered feed is still reported failing: %+v", st.Feeds)
+	}
+	waitFor(t, 30*time.Second, "the recovered feed's headline to pause the travel campaign", func() bool {
+		var c struct {
+			State string `json:"state"`
+		}
+		json.Unmarshal(d.mustCall(t, 200, "GET", "/api/v1/campaigns/trips", nil), &c)
+		return c.State == "paused"
+	}, func() string { return tail(d.logs.String(), 4000) })
+}

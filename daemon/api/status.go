@@ -19,8 +19,26 @@ type Status struct {
 	OpenIncidents []*queue.Incident           `json:"open_incidents"`
 	Accounts      []AccountInfo               `json:"accounts"`
 	Rules         *RulesSummary               `json:"rules,omitempty"`
+	// Feeds are the news feeds watched for context and how their last polls went, so that
+	// a broken feed is seen (it is never fatal).
+	Feeds []FeedInfo `json:"feeds,omitempty"`
 	// Missing names the services this daemon runs without.
 	Missing []string `json:"missing,omitempty"`
+}
+
+// FeedInfo is one news feed's health.
+type FeedInfo struct {
+	Name      string    `json:"name"`
+	URL       string    `json:"url"` // without credentials or query string
+	LastOK    time.Time `json:"last_ok,omitzero"`
+	LastError string    `json:"last_error,omitempty"` // "" when the last poll succeeded
+	ErrorAt   time.Time `json:"error_at,omitzero"`
+	Failures  int       `json:"failures"` // consecutive failed polls
+}
+
+// FeedReporter is implemented by a Watch that polls feeds; the status reports them.
+type FeedReporter interface {
+	Feeds() []FeedInfo
 }
 
 // PausedCampaign is a paused campaign and why.
@@ -95,6 +113,8 @@ func (s *server) status(w http.ResponseWriter, r *http.Request, u *queue.User) e
 	}
 	if s.opt.Watch == nil {
 		st.Missing = append(st.Missing, "watch")
+	} else if fr, ok := s.opt.Watch.(FeedReporter); ok {
+		st.Feeds = fr.Feeds()
 	}
 	if s.opt.Validator == nil {
 		st.Missing = append(st.Missing, "validator")
