@@ -221,7 +221,7 @@ func fold(s string) string {
 	if ascii {
 		return strings.ToLower(s)
 	}
-	s = specialFolds.Replace(strings.ToLower(s))
+	s = strings.ToLower(s)
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range norm.NFKD.String(s) {
@@ -230,7 +230,9 @@ func fold(s string) string {
 		}
 		b.WriteRune(unicode.ToLower(r))
 	}
-	return b.String()
+	// After NFKD, not before: decomposing can reveal one of these letters ("ǽ" -> "æ"),
+	// and fold must give the same word however the letter was written.
+	return specialFolds.Replace(b.String())
 }
 
 // isLinkAt reports whether a URL starts at byte i (at a word boundary).
