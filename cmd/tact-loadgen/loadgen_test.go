@@ -192,7 +192,7 @@ func TestRunMeasuresTheRealDaemon(t *testing.T) {
 	data, _ := fillSmall(t)
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"run", "--data", data, "--tactd", filepath.Join(bin, "tactd"),
-		"--rate", "20", "--duration", "1s", "--interval", "1s", "--rounds", "2"}, &out, &errOut)
+		"--rate", "20", "--duration", "1s", "--interval", "1s", "--rounds", "2", "--quiet-wait", "0"}, &out, &errOut)
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, errOut.String(), out.String())
 	}

@@ -25,6 +25,7 @@ type runOptions struct {
 	Interval time.Duration // between two stream posts of one account
 	Rounds   int           // stream posts per account (after the warm-up)
 	Keep     bool          // keep the baseline's data directory
+	Quiet    time.Duration // wait at most this long for the machine to be idle before each daemon
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -38,6 +39,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fl.DurationVar(&o.Interval, "interval", 5*time.Second, "time between two stream posts of one account")
 	fl.IntVar(&o.Rounds, "rounds", 6, "stream posts per account, after its warm-up post")
 	fl.BoolVar(&o.Keep, "keep", false, "keep the baseline's data directory")
+	fl.DurationVar(&o.Quiet, "quiet-wait", 3*time.Minute, "before each daemon, wait at most this long for the 1-minute load average to fall below the number of CPUs (0: do not wait)")
 	if err := fl.Parse(args); err != nil {
 		return errUsage
 	}
@@ -122,6 +124,9 @@ func runLoad(ctx context.Context, o runOptions, stdout io.Writer) error {
 // the GET load in its middle, memory at the end, graceful stop, then lateness.
 func measure(ctx context.Context, o runOptions, tactd, dataDir, cfgPath string, accounts []string, stdout io.Writer) (*measurement, error) {
 	m := &measurement{}
+	if err := waitQuiet(ctx, o.Quiet, stdout); err != nil {
+		return nil, err
+	}
 	dbPath := filepath.Join(dataDir, "tact.db")
 	var err error
 	if m.Queued, err = queued(ctx, dbPath); err != nil {
@@ -244,4 +249,34 @@ func loadAverage() string {
 		return "?"
 	}
 	return f[0]
+}
+
+// waitQuiet waits, at most max, until the machine's 1-minute load average is below its
+// number of CPUs: on a shared machine other work would be measured too. It says how long it
+// waited and, when it gave up, that the figures include other load.
+func waitQuiet(ctx context.Context, max time.Duration, stdout io.Writer) error {
+	if max <= 0 {
+		return nil
+	}
+	start := time.Now()
+	limit := float64(runtime.NumCPU())
+	for {
+		var l float64
+		if _, err := fmt.Sscan(loadAverage(), &l); err != nil {
+			return nil // no /proc/loadavg: nothing to wait for
+		}
+		if l < limit {
+			if w := time.Since(start); w > time.Second {
+				fmt.Fprintf(stdout, "  waited %s for the machine to be idle (load average %.2f)\n", w.Round(time.Second), l)
+			}
+			return nil
+		}
+		if time.Since(start) > max {
+			fmt.Fprintf(stdout, "  the machine is busy (load average %.2f on %d CPUs) after waiting %s: the figures include other work\n", l, runtime.NumCPU(), max)
+			return nil
+		}
+		if err := sleepCtx(ctx, 5*time.Second); err != nil {
+			return err
+		}
+	}
 }
