@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -77,6 +78,9 @@ func Load(path string) (*Config, error) {
 	return Parse(path, src)
 }
 
+// decodeErrLine reads BurntSushi's decoding errors: "toml: line 5 (last key "k"): message".
+var decodeErrLine = regexp.MustCompile(`^toml: line (\d+)(?: \(last key "([^"]*)"\))?: (.*)$`)
+
 // Parse is Load for a file already read; name is used in messages.
 func Parse(name string, src []byte) (*Config, error) {
 	var c Config
@@ -84,7 +88,25 @@ func Parse(name string, src []byte) (*Config, error) {
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return nil, Errors{{File: name, Line: pe.Position.Line, Message: pe.Message}}
+			line := pe.Position.Line
+			if line == 0 {
+				line = pe.Line
+			}
+			if line == 0 {
+				// The lexer ran off the end of the file (an unterminated string or escape).
+				line = bytes.Count(src, []byte("\n")) + 1
+			}
+			return nil, Errors{{File: name, Line: line, Message: pe.Message}}
+		}
+		// Type mismatches are not ParseErrors; their text carries the line:
+		// "toml: line 5 (last key "k"): incompatible types: …".
+		if m := decodeErrLine.FindStringSubmatch(err.Error()); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			msg := m[3]
+			if m[2] != "" {
+				msg = fmt.Sprintf("at key %q: %s", m[2], msg)
+			}
+			return nil, Errors{{File: name, Line: n, Message: msg}}
 		}
 		return nil, Errors{{File: name, Message: err.Error()}}
 	}

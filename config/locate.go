@@ -27,13 +27,13 @@ func newLocator(src []byte) *locator {
 		case line == "" || strings.HasPrefix(line, "#"):
 			continue
 		case strings.HasPrefix(line, "[["):
-			name := strings.TrimSpace(strings.Trim(stripComment(line), "[]"))
+			name := strings.ToLower(strings.TrimSpace(strings.Trim(stripComment(line), "[]")))
 			idx := counts[name]
 			counts[name]++
 			table = name + "#" + strconv.Itoa(idx)
 			l.headers[table] = n
 		case strings.HasPrefix(line, "["):
-			name := strings.TrimSpace(strings.Trim(stripComment(line), "[]"))
+			name := strings.ToLower(strings.TrimSpace(strings.Trim(stripComment(line), "[]")))
 			// A sub-table of an array table ([account.settings]) belongs to the latest element.
 			if dot := strings.LastIndex(name, "."); dot > 0 {
 				parent := name[:dot]
@@ -48,7 +48,7 @@ func newLocator(src []byte) *locator {
 			if eq <= 0 {
 				continue
 			}
-			key := strings.Trim(strings.TrimSpace(line[:eq]), `"'`)
+			key := strings.ToLower(strings.Trim(strings.TrimSpace(line[:eq]), `"'`))
 			full := key
 			if table != "" {
 				full = table + "." + key
@@ -64,6 +64,7 @@ func newLocator(src []byte) *locator {
 // line returns the line of key inside table (index -1 for a plain table), or the table's
 // header line when the key is not written, or 0.
 func (l *locator) line(table string, index int, key string) int {
+	table, key = strings.ToLower(table), strings.ToLower(key)
 	t := table
 	if index >= 0 {
 		t = table + "#" + strconv.Itoa(index)
@@ -82,6 +83,13 @@ func (l *locator) line(table string, index int, key string) int {
 // ["daemon", "listen_addr"] or ["feed", "evry"] (array tables lose their index, so the first
 // element that writes the key is the one at fault).
 func (l *locator) undecoded(path []string) int {
+	// The decoder matches keys to fields ignoring case ([[Account]] fills [[account]]), so
+	// the locator compares them in lower case.
+	lower := make([]string, len(path))
+	for i, p := range path {
+		lower[i] = strings.ToLower(p)
+	}
+	path = lower
 	key := path[len(path)-1]
 	table := strings.Join(path[:len(path)-1], ".")
 	if n := l.line(table, -1, key); n > 0 {
@@ -95,8 +103,49 @@ func (l *locator) undecoded(path []string) int {
 			return n
 		}
 	}
-	// An unknown table: point at its header.
-	return l.headers[strings.Join(path, ".")]
+	// Dotted keys (a.b = 1), inline tables and unknown tables: point at the longest part of
+	// the path that is written somewhere, as a key or a table header, in any element of
+	// an array table.
+	for k := len(path); k >= 1; k-- {
+		if n := l.find(path[:k]); n > 0 {
+			return n
+		}
+	}
+	return 0
+}
+
+// find returns the line where path is written as a key or a table header, trying every
+// split of it into a table (maybe an array table element) and a dotted key.
+func (l *locator) find(path []string) int {
+	whole := strings.Join(path, ".")
+	if n, ok := l.headers[whole]; ok {
+		return n
+	}
+	if n, ok := l.lines[whole]; ok {
+		return n
+	}
+	for split := len(path) - 1; split >= 1; split-- {
+		table, rest := strings.Join(path[:split], "."), strings.Join(path[split:], ".")
+		if n, ok := l.lines[table+"."+rest]; ok {
+			return n
+		}
+		for i := 0; i < 10000; i++ {
+			elem := table + "#" + strconv.Itoa(i)
+			if _, ok := l.headers[elem]; !ok {
+				break
+			}
+			if n, ok := l.lines[elem+"."+rest]; ok {
+				return n
+			}
+			if n, ok := l.headers[elem+"."+rest]; ok {
+				return n
+			}
+		}
+	}
+	if n, ok := l.headers[whole+"#0"]; ok {
+		return n
+	}
+	return 0
 }
 
 func stripComment(s string) string {
