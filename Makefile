@@ -41,9 +41,12 @@ loadtest:
 	$$dir/bin/tact-loadgen run --data $$dir/data --tactd $$dir/bin/tactd $(RUNFLAGS); \
 	status=$$?; rm -rf $$dir; exit $$status
 
-## generate: regenerate committed code (protobuf).
+## generate: regenerate committed code (protobuf; needs Debian's protobuf-compiler for protoc).
+## The protoc plugins are pinned to the versions that made the committed code.
 generate:
-	$(GO) generate $(PKGS)
+	GOBIN=$(CURDIR)/$(BIN)/tools $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+	GOBIN=$(CURDIR)/$(BIN)/tools $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
+	PATH=$(CURDIR)/$(BIN)/tools:$$PATH $(GO) generate $(PKGS)
 
 clean:
 	rm -rf $(BIN) build
