@@ -73,8 +73,8 @@ func campaignList(ctx context.Context, a *App, args []string) error {
 		why := ""
 		if c.Pause != nil {
 			why = c.Pause.Reason
-			if c.Pause.RuleID != "" {
-				why = "rule " + c.Pause.RuleID + ": " + why
+			if prefix := "rule " + c.Pause.RuleID + ": "; c.Pause.RuleID != "" && !strings.HasPrefix(why, prefix) {
+				why = prefix + why
 			}
 		}
 		t.row(c.Name, string(c.State), approval, strings.Join(c.Accounts, ","), strings.Join(c.Topics, ","),

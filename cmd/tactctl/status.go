@@ -57,7 +57,7 @@ func statusCmd(ctx context.Context, a *App, args []string) error {
 		if p.Pause.RuleID != "" {
 			by = "rule " + p.Pause.RuleID
 		}
-		fmt.Fprintf(w, "  paused %s by %s at %s: %s\n", p.Name, by, when(p.Pause.At, ""), p.Pause.Reason)
+		fmt.Fprintf(w, "  paused %s by %s at %s: %s\n", p.Name, by, when(p.Pause.At, ""), strings.TrimPrefix(p.Pause.Reason, by+": "))
 		for _, ev := range p.Pause.Evidence {
 			fmt.Fprintf(w, "    evidence: %s (%s) %s\n", ev.Title, ev.Source, ev.URL)
 		}
