@@ -16,8 +16,8 @@ build:
 demo: build
 	./$(BIN)/tactd --demo
 
-## test: vet, staticcheck, then every test with the race detector.
-test: vet lint
+## test: vet, staticcheck, a short run of every fuzz target, then every test with the race detector.
+test: vet lint fuzz-short
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 
 vet:
@@ -40,6 +40,21 @@ loadtest:
 	$$dir/bin/tact-loadgen fill --data $$dir/data $(FILLFLAGS) && \
 	$$dir/bin/tact-loadgen run --data $$dir/data --tactd $$dir/bin/tactd $(RUNFLAGS); \
 	status=$$?; rm -rf $$dir; exit $$status
+
+## fuzz: each fuzz target for FUZZTIME (default 60s), one after the other; new failing
+## inputs land in the package's testdata/fuzz/ and become regression seeds.
+FUZZTIME ?= 60s
+FUZZ_TARGETS := FuzzParse:./rules FuzzMatch:./rules FuzzConfig:./config \
+	FuzzCSVImport:./daemon/web FuzzAPIJSON:./daemon/api
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t%%:*} ($${t#*:}, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) $${t#*:}; \
+	done
+
+## fuzz-short: every fuzz target for 3s (part of make test).
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 
 ## generate: regenerate committed code (protobuf; needs Debian's protobuf-compiler for protoc).
 ## The protoc plugins are pinned to the versions that made the committed code.

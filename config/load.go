@@ -79,7 +79,8 @@ func Load(path string) (*Config, error) {
 }
 
 // decodeErrLine reads BurntSushi's decoding errors: "toml: line 5 (last key "k"): message".
-var decodeErrLine = regexp.MustCompile(`^toml: line (\d+)(?: \(last key "([^"]*)"\))?: (.*)$`)
+// The line is missing from some of them; the last key then says where.
+var decodeErrLine = regexp.MustCompile(`^toml: (?:line (\d+) ?)?(?:\(last key "([^"]*)"\))?: (.*)$`)
 
 // Parse is Load for a file already read; name is used in messages.
 func Parse(name string, src []byte) (*Config, error) {
@@ -102,6 +103,12 @@ func Parse(name string, src []byte) (*Config, error) {
 		// "toml: line 5 (last key "k"): incompatible types: …".
 		if m := decodeErrLine.FindStringSubmatch(err.Error()); m != nil {
 			n, _ := strconv.Atoi(m[1])
+			if n == 0 && m[2] != "" {
+				n = newLocator(src).undecoded(strings.Split(m[2], "."))
+			}
+			if n == 0 {
+				n = 1
+			}
 			msg := m[3]
 			if m[2] != "" {
 				msg = fmt.Sprintf("at key %q: %s", m[2], msg)

@@ -14,10 +14,12 @@ type locator struct {
 	lines map[string]int
 	// headers maps "table#index" to the header's line.
 	headers map[string]int
+	// src is the file's lines, for the last resort of finding a key by its spelling.
+	src []string
 }
 
 func newLocator(src []byte) *locator {
-	l := &locator{lines: map[string]int{}, headers: map[string]int{}}
+	l := &locator{lines: map[string]int{}, headers: map[string]int{}, src: strings.Split(string(src), "\n")}
 	counts := map[string]int{}
 	table := ""
 	for i, raw := range strings.Split(string(src), "\n") {
@@ -27,13 +29,13 @@ func newLocator(src []byte) *locator {
 		case line == "" || strings.HasPrefix(line, "#"):
 			continue
 		case strings.HasPrefix(line, "[["):
-			name := strings.ToLower(strings.TrimSpace(strings.Trim(stripComment(line), "[]")))
+			name := keyPath(strings.Trim(stripComment(line), "[]"))
 			idx := counts[name]
 			counts[name]++
 			table = name + "#" + strconv.Itoa(idx)
 			l.headers[table] = n
 		case strings.HasPrefix(line, "["):
-			name := strings.ToLower(strings.TrimSpace(strings.Trim(stripComment(line), "[]")))
+			name := keyPath(strings.Trim(stripComment(line), "[]"))
 			// A sub-table of an array table ([account.settings]) belongs to the latest element.
 			if dot := strings.LastIndex(name, "."); dot > 0 {
 				parent := name[:dot]
@@ -48,7 +50,7 @@ func newLocator(src []byte) *locator {
 			if eq <= 0 {
 				continue
 			}
-			key := strings.ToLower(strings.Trim(strings.TrimSpace(line[:eq]), `"'`))
+			key := keyPath(line[:eq])
 			full := key
 			if table != "" {
 				full = table + "." + key
@@ -111,6 +113,13 @@ func (l *locator) undecoded(path []string) int {
 			return n
 		}
 	}
+	// Written in a way the scan above does not read (escapes in a quoted key): the first
+	// line that spells the key out.
+	for i, line := range l.src {
+		if strings.Contains(strings.ToLower(line), key) {
+			return i + 1
+		}
+	}
 	return 0
 }
 
@@ -146,6 +155,21 @@ func (l *locator) find(path []string) int {
 		return n
 	}
 	return 0
+}
+
+// keyPath normalises a written key or table name as the decoder reports it: the parts
+// between dots without the spaces and quotes around them, in lower case
+// ([ Account . "settings" ] is account.settings).
+func keyPath(s string) string {
+	parts := strings.Split(s, ".")
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		if len(p) >= 2 && (p[0] == '"' && p[len(p)-1] == '"' || p[0] == '\'' && p[len(p)-1] == '\'') {
+			p = p[1 : len(p)-1]
+		}
+		parts[i] = strings.ToLower(p)
+	}
+	return strings.Join(parts, ".")
 }
 
 func stripComment(s string) string {

@@ -1,0 +1,83 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tact-hq/tact/daemon/queue"
+	"github.com/tact-hq/tact/daemon/web"
+)
+
+// FuzzCSVImport runs the web UI's bulk import parser on arbitrary files. It must never
+// panic; it imports all rows or none; every accepted post is valid (a known campaign, a
+// text, a due time after now, accounts of its campaign, each once); every refused row names
+// a line of the file.
+func FuzzCSVImport(f *testing.F) {
+	f.Add([]byte("spring,2030-05-01 09:00,Tulips are in,brand\nspring,+2h,\"Quoted, with comma\"\n"))
+	f.Add([]byte("campaign,at,text,account,link,draft\nspring,+1h,Hello,brand;other,https://x.test/a,true\n"))
+	f.Add([]byte("text,at,campaign\nHi,2030-01-01T10:00:00+02:00,flights\n"))
+	f.Add([]byte("spring,yesterday,,nobody\nunknown,+1h,x\n\"broken,+1h,x\n"))
+	f.Add([]byte("archived,+1h,Too late\n"))
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	campaigns := map[string]*queue.Campaign{
+		"spring":   {ID: 1, Name: "spring", Accounts: []string{"brand", "other"}, State: queue.CampaignActive},
+		"flights":  {ID: 2, Name: "flights", Accounts: []string{"brand"}, TimeZone: "Europe/Paris", State: queue.CampaignPaused},
+		"archived": {ID: 3, Name: "archived", Accounts: []string{"brand"}, State: queue.CampaignArchived},
+	}
+	lookup := func(_ context.Context, name string) (*queue.Campaign, error) {
+		if c, ok := campaigns[name]; ok {
+			return c, nil
+		}
+		return nil, queue.Errorf(queue.NotFound, "campaign", "no campaign %q", name)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		posts, bad, err := web.ParseImport(context.Background(), bytes.NewReader(data), lookup, now, time.UTC)
+		if err != nil {
+			t.Fatalf("ParseImport failed on input it could read: %v", err)
+		}
+		if len(bad) > 0 && posts != nil {
+			t.Fatalf("%d bad rows, yet %d posts returned: the import must be all or nothing", len(bad), len(posts))
+		}
+		lines := bytes.Count(data, []byte("\n")) + 1
+		for _, b := range bad {
+			if b.Message == "" {
+				t.Fatalf("a bad row without a message: %+v", b)
+			}
+			if b.Line == 0 && !strings.Contains(b.Message, "no posts") {
+				t.Fatalf("an error with no line: %+v", b)
+			}
+			if b.Line < 0 || b.Line > lines {
+				t.Fatalf("error %q is on line %d of a %d-line file", b.Error(), b.Line, lines)
+			}
+		}
+		if len(bad) == 0 && len(posts) == 0 {
+			t.Fatalf("no posts and no errors for %q", data)
+		}
+		for _, p := range posts {
+			c := campaigns[p.Campaign]
+			switch {
+			case c == nil || c.ID != p.CampaignID || c.State == queue.CampaignArchived:
+				t.Fatalf("accepted post for campaign %q (%d)", p.Campaign, p.CampaignID)
+			case strings.TrimSpace(p.Text) == "":
+				t.Fatalf("accepted post with no text: %+v", p)
+			case !p.DueAt.After(now) || p.DueAt.Location() != time.UTC:
+				t.Fatalf("accepted post due %s (now %s)", p.DueAt, now)
+			case p.State != queue.PostPending && p.State != queue.PostDraft:
+				t.Fatalf("accepted post in state %s", p.State)
+			case len(p.Accounts) == 0:
+				t.Fatalf("accepted post with no account: %+v", p)
+			}
+			seen := map[string]bool{}
+			for _, a := range p.Accounts {
+				if !slices.Contains(c.Accounts, a) || seen[a] {
+					t.Fatalf("accepted post with account %q (campaign has %v, post has %v)", a, c.Accounts, p.Accounts)
+				}
+				seen[a] = true
+			}
+		}
+	})
+}
