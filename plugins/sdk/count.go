@@ -53,7 +53,12 @@ func countMastodon(text string) int {
 			break
 		}
 		url := trimURL(rest[loc[0]:loc[1]])
-		n += countMentions(rest[:loc[0]]) + MastodonURLLength
+		if len(url) <= len("https://") {
+			// "http://a" and the like are not links to Mastodon: they count as text.
+			n += countMentions(rest[:loc[0]+len(url)])
+		} else {
+			n += countMentions(rest[:loc[0]]) + MastodonURLLength
+		}
 		rest = rest[loc[0]+len(url):]
 	}
 	return n + countMentions(rest)
