@@ -524,7 +524,7 @@ func (h *Handler) editPost(w http.ResponseWriter, rq *request) {
 				return
 			}
 		}
-		showForm(statusOf(err), false, h.explain(ctx, err, fmt.Sprintf("save post #%d", id)))
+		showForm(api.StatusOf(err), false, h.explain(ctx, err, fmt.Sprintf("save post #%d", id)))
 		return
 	}
 	msg := fmt.Sprintf("Saved post #%d.", id)
@@ -538,21 +538,6 @@ func (h *Handler) editPost(w http.ResponseWriter, rq *request) {
 	h.done(w, rq, to, "ok", msg)
 }
 
-func statusOf(err error) int {
-	switch queue.ErrorKind(err) {
-	case queue.Invalid:
-		return http.StatusBadRequest
-	case queue.NotFound:
-		return http.StatusNotFound
-	case queue.Conflict:
-		return http.StatusConflict
-	case queue.Forbidden:
-		return http.StatusForbidden
-	case queue.Unavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
 
 type importData struct {
 	Errors []ImportError
@@ -605,7 +590,7 @@ func (h *Handler) importCSV(w http.ResponseWriter, rq *request) {
 		p.Problems = problems
 	}
 	if err := h.opt.Store.CreatePosts(ctx, rq.actor(), posts); err != nil {
-		h.render(w, rq.Request, rq, statusOf(err), "import", "Import posts", importData{CSV: src, Name: name,
+		h.render(w, rq.Request, rq, api.StatusOf(err), "import", "Import posts", importData{CSV: src, Name: name,
 			Errors: []ImportError{{Message: h.explain(ctx, err, "import the posts") + " Nothing was imported."}}})
 		return
 	}
