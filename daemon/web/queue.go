@@ -538,7 +538,6 @@ func (h *Handler) editPost(w http.ResponseWriter, rq *request) {
 	h.done(w, rq, to, "ok", msg)
 }
 
-
 type importData struct {
 	Errors []ImportError
 	CSV    string
