@@ -51,17 +51,18 @@ type app struct {
 // Check validates cfg and its rule files as the daemon would at start, without starting
 // (tactd --check).
 func Check(cfg *config.Config) error {
+	var errs []error
 	if _, err := rules.LoadFiles(cfg.Daemon.Rules); err != nil {
-		return err
+		errs = append(errs, err)
 	}
-	if _, err := hostAccounts(cfg); err != nil {
-		return err
+	// Resolving every account's plugin (built-in or in plugin_dir) starts no process.
+	if _, err := host.New(host.Config{PluginDir: cfg.Daemon.PluginDir, Executable: "/nonexistent/check-only", Builtins: builtin.Names()}, hostAccounts(cfg)); err != nil {
+		errs = append(errs, err)
 	}
-	_, err := host.New(host.Config{PluginDir: cfg.Daemon.PluginDir, Executable: "/nonexistent/check-only", Builtins: builtin.Names()}, mustHostAccounts(cfg))
-	return err
+	return errors.Join(errs...)
 }
 
-func hostAccounts(cfg *config.Config) ([]host.Account, error) {
+func hostAccounts(cfg *config.Config) []host.Account {
 	var out []host.Account
 	for _, a := range cfg.Accounts {
 		settings := a.Settings
@@ -76,12 +77,7 @@ func hostAccounts(cfg *config.Config) ([]host.Account, error) {
 		}
 		out = append(out, host.Account{Name: a.Name, Plugin: a.Plugin, Settings: settings})
 	}
-	return out, nil
-}
-
-func mustHostAccounts(cfg *config.Config) []host.Account {
-	a, _ := hostAccounts(cfg)
-	return a
+	return out
 }
 
 // start opens the store and builds every piece, without starting their loops. Rules that
@@ -106,13 +102,12 @@ func (d *Daemon) start(ctx context.Context) (_ *app, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("rules refused, the daemon does not start with an invalid rule set:\n%w", err)
 	}
-	accts, _ := hostAccounts(cfg)
 	a.plugins, err = host.New(host.Config{
 		PluginDir:  cfg.Daemon.PluginDir,
 		Executable: d.Executable,
 		Builtins:   builtin.Names(),
 		Logger:     d.Logger,
-	}, accts)
+	}, hostAccounts(cfg))
 	if err != nil {
 		return nil, err
 	}
