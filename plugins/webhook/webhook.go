@@ -284,7 +284,7 @@ func (n *Network) Lookup(ctx context.Context, idempotencyKey string) (sdk.Receip
 	}
 	return sdk.Receipt{}, false, sdk.Errorf(sdk.Permanent,
 		"webhook: cannot tell whether key %q was published: GET %s answered %d without {\"found\": true|false}; the receiver does not implement lookup (docs/webhook.md)",
-		idempotencyKey, c.url.Redacted(), code)
+		idempotencyKey, c.shown(), code)
 }
 
 // Delete asks the receiver, if it implements delete, to remove the post.
@@ -299,7 +299,7 @@ func (n *Network) Delete(ctx context.Context, remoteID string) error {
 	case code == http.StatusNotFound:
 		return nil
 	case code == http.StatusMethodNotAllowed || code == http.StatusNotImplemented:
-		return sdk.Errorf(sdk.Permanent, "webhook: the receiver does not implement delete (DELETE %s answered %d): remove post %s there by hand", c.url.Redacted(), code, remoteID)
+		return sdk.Errorf(sdk.Permanent, "webhook: the receiver does not implement delete (DELETE %s answered %d): remove post %s there by hand", c.shown(), code, remoteID)
 	}
 	return err
 }
@@ -345,7 +345,7 @@ func (n *Network) do(ctx context.Context, c *config, method, u string, body, sig
 	req.Header.Set(SignatureHeader, Sign(c.secret, signed))
 	resp, err := n.client.Do(req)
 	if err != nil {
-		return 0, sdk.Errorf(sdk.Retryable, "webhook: %s %s: %v", method, c.url.Redacted(), redact(err, c))
+		return 0, sdk.Errorf(sdk.Retryable, "webhook: %s %s: %v", method, c.shown(), redact(err, c))
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
@@ -353,12 +353,12 @@ func (n *Network) do(ctx context.Context, c *config, method, u string, body, sig
 		_ = json.Unmarshal(data, out) // an answer without JSON is fine: the key is the id
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return resp.StatusCode, sdk.Errorf(sdk.Permanent, "webhook: %s %s answered %d redirecting to %q: set url to the final address", method, c.url.Redacted(), resp.StatusCode, resp.Header.Get("Location"))
+		return resp.StatusCode, sdk.Errorf(sdk.Permanent, "webhook: %s %s answered %d redirecting to %q: set url to the final address", method, c.shown(), resp.StatusCode, resp.Header.Get("Location"))
 	}
 	if err := sdk.HTTPError(resp.StatusCode, resp.Header, string(data), n.now()); err != nil {
 		var e *sdk.Error
 		if errors.As(err, &e) {
-			e.Message = fmt.Sprintf("webhook: %s %s answered %s", method, c.url.Redacted(), e.Message)
+			e.Message = fmt.Sprintf("webhook: %s %s answered %s", method, c.shown(), e.Message)
 			if e.Kind == sdk.RateLimited && e.RetryAfter == 0 {
 				e.RetryAfter = time.Minute
 			}
@@ -368,11 +368,32 @@ func (n *Network) do(ctx context.Context, c *config, method, u string, body, sig
 	return resp.StatusCode, nil
 }
 
-// redact keeps a URL's password (userinfo) out of transport error messages.
+// shown is the receiver's URL as messages show it: scheme and host only. Receivers often
+// carry their secret in the URL (a password, a ?key= query, or a path such as Slack's
+// /services/T…/B…/TOKEN), and messages end up in logs, the API and the append-only audit log.
+func (c *config) shown() string {
+	s := c.url.Scheme + "://" + c.url.Host
+	if c.url.Path != "" && c.url.Path != "/" || c.url.RawQuery != "" {
+		s += "/…"
+	}
+	return s
+}
+
+// redact keeps the URL's secret parts out of transport error messages.
 func redact(err error, c *config) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // its text repeats the whole URL
+	}
 	s := err.Error()
-	if p, ok := c.url.User.Password(); ok && p != "" {
-		s = strings.ReplaceAll(s, p, "xxxxx")
+	secrets := []string{c.url.RawQuery, c.url.EscapedPath()}
+	if p, ok := c.url.User.Password(); ok {
+		secrets = append(secrets, p)
+	}
+	for _, x := range secrets {
+		if len(x) > 1 {
+			s = strings.ReplaceAll(s, x, "xxxxx")
+		}
 	}
 	return s
 }
