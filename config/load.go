@@ -91,9 +91,6 @@ func Parse(name string, src []byte) (*Config, error) {
 		if errors.As(err, &pe) {
 			line := pe.Position.Line
 			if line == 0 {
-				line = pe.Line
-			}
-			if line == 0 {
 				// The lexer ran off the end of the file (an unterminated string or escape).
 				line = bytes.Count(src, []byte("\n")) + 1
 			}
