@@ -58,3 +58,54 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+func TestRateLimitWait(t *testing.T) {
+	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Duration{
+		"":     time.Minute, // no Retry-After: the fallback
+		"soon": time.Minute, // unreadable: the fallback
+		"120":  2 * time.Minute,
+		" 30 ": 30 * time.Second,
+		"0":    time.Second, // asks for no wait: still a second
+		"-5":   time.Second,
+		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
+		now.Add(-time.Minute).Format(http.TimeFormat):     time.Second,
+	} {
+		h := http.Header{}
+		if in != "" {
+			h.Set("Retry-After", in)
+		}
+		if got := RateLimitWait(h, now, time.Minute); got != want {
+			t.Errorf("RateLimitWait(Retry-After %q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestWaitUntil(t *testing.T) {
+	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	if got := WaitUntil(now.Add(42*time.Second), now); got != 42*time.Second {
+		t.Errorf("WaitUntil(now+42s) = %s, want 42s", got)
+	}
+	for _, reset := range []time.Time{now, now.Add(-time.Hour), now.Add(time.Millisecond)} {
+		if got := WaitUntil(reset, now); got != time.Second {
+			t.Errorf("WaitUntil(%s) = %s, want 1s", reset, got)
+		}
+	}
+}
+
+func TestExcerpt(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"  short \n", 10, "short"},
+		{"abcdef", 4, "abcd…"},
+		{"ééé", 3, "é…"}, // never half a character
+		{"", 5, ""},
+	} {
+		if got := Excerpt(tc.in, tc.max); got != tc.want {
+			t.Errorf("Excerpt(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
+		}
+	}
+}
