@@ -32,7 +32,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -170,7 +169,7 @@ func (n *Network) did() string {
 // included when it is appended), more than four images, other media types, large files.
 func (n *Network) Validate(ctx context.Context, p sdk.Post) ([]sdk.Problem, error) {
 	var problems []sdk.Problem
-	text := composeText(p)
+	text := sdk.TextWithLink(p)
 	if strings.TrimSpace(text) == "" && len(p.Media) == 0 {
 		problems = append(problems, sdk.Problem{Field: "text", Message: "the post is empty: write a text or attach an image"})
 	}
@@ -191,17 +190,6 @@ func (n *Network) Validate(ctx context.Context, p sdk.Post) ([]sdk.Problem, erro
 		problems = append(problems, mediaProblems(i, m)...)
 	}
 	return problems, nil
-}
-
-// composeText is the post text: the link appended on its own line unless already there.
-func composeText(p sdk.Post) string {
-	if p.Link == "" || strings.Contains(p.Text, p.Link) {
-		return p.Text
-	}
-	if strings.TrimSpace(p.Text) == "" {
-		return p.Link
-	}
-	return strings.TrimRight(p.Text, " \t\n") + "\n\n" + p.Link
 }
 
 // postRecord is an app.bsky.feed.post record.
@@ -228,7 +216,7 @@ func (n *Network) Publish(ctx context.Context, p sdk.Post, idempotencyKey string
 		return sdk.Receipt{}, err
 	}
 	if len(problems) > 0 {
-		return sdk.Receipt{}, sdk.Errorf(sdk.Permanent, "bluesky: Bluesky would refuse this post: %s", joinProblems(problems))
+		return sdk.Receipt{}, sdk.Errorf(sdk.Permanent, "bluesky: Bluesky would refuse this post: %s", sdk.JoinProblems(problems))
 	}
 	if len(p.Media) > 0 {
 		// Uploading images for a post that already exists would only leave orphan blobs.
@@ -237,7 +225,7 @@ func (n *Network) Publish(ctx context.Context, p sdk.Post, idempotencyKey string
 		}
 	}
 
-	text := composeText(p)
+	text := sdk.TextWithLink(p)
 	rec := postRecord{Type: postCollection, Text: text, CreatedAt: n.now().UTC().Format("2006-01-02T15:04:05.000Z")}
 	if rec.Facets, err = facets(ctx, text, n.resolveHandle); err != nil {
 		return sdk.Receipt{}, err
@@ -359,13 +347,4 @@ func (n *Network) Delete(ctx context.Context, remoteID string) error {
 		return nil
 	}
 	return err
-}
-
-func joinProblems(ps []sdk.Problem) string {
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = p.String()
-	}
-	sort.Strings(s)
-	return strings.Join(s, "; ")
 }

@@ -94,10 +94,7 @@ func (n *Network) send(ctx context.Context, method, nsid string, query url.Value
 	xe := &xrpcError{Status: resp.StatusCode, header: resp.Header}
 	if json.Unmarshal(data, xe) != nil || xe.Name == "" {
 		xe.Name = http.StatusText(resp.StatusCode)
-		xe.Message = strings.TrimSpace(string(data))
-		if len(xe.Message) > 200 {
-			xe.Message = xe.Message[:200] + "…"
-		}
+		xe.Message = sdk.Excerpt(string(data), 200)
 	}
 	return xe, nil
 }
@@ -209,25 +206,8 @@ func (n *Network) typed(nsid string, xe *xrpcError) error {
 // retryAfter reads the wait a 429 asks for: ratelimit-reset (unix seconds) as the PDS sends
 // it, else Retry-After; a minute when neither is there.
 func retryAfter(h http.Header, now time.Time) time.Duration {
-	if v := h.Get("Ratelimit-Reset"); v != "" {
-		if secs, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
-			return atLeastSecond(time.Unix(secs, 0).Sub(now))
-		}
+	if secs, err := strconv.ParseInt(strings.TrimSpace(h.Get("Ratelimit-Reset")), 10, 64); err == nil {
+		return sdk.WaitUntil(time.Unix(secs, 0), now)
 	}
-	if v := h.Get("Retry-After"); v != "" {
-		if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-			return atLeastSecond(time.Duration(secs) * time.Second)
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return atLeastSecond(t.Sub(now))
-		}
-	}
-	return time.Minute
-}
-
-func atLeastSecond(d time.Duration) time.Duration {
-	if d < time.Second {
-		return time.Second
-	}
-	return d
+	return sdk.RateLimitWait(h, now, time.Minute)
 }

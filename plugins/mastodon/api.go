@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tact-hq/tact/plugins/sdk"
@@ -94,14 +92,10 @@ func serverMessage(body []byte) string {
 		}
 		return e.Error
 	}
-	s := strings.TrimSpace(string(body))
-	if s == "" {
-		return "no error message"
+	if s := sdk.Excerpt(string(body), 200); s != "" {
+		return s
 	}
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
+	return "no error message"
 }
 
 // retryAfter reads how long a 429 asks us to wait: Mastodon's X-RateLimit-Reset (an ISO 8601
@@ -110,24 +104,9 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 	if v := h.Get("X-RateLimit-Reset"); v != "" {
 		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.000Z07:00"} {
 			if t, err := time.Parse(layout, v); err == nil {
-				return atLeastSecond(t.Sub(now))
+				return sdk.WaitUntil(t, now)
 			}
 		}
 	}
-	if v := h.Get("Retry-After"); v != "" {
-		if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-			return atLeastSecond(time.Duration(secs) * time.Second)
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return atLeastSecond(t.Sub(now))
-		}
-	}
-	return time.Minute
-}
-
-func atLeastSecond(d time.Duration) time.Duration {
-	if d < time.Second {
-		return time.Second
-	}
-	return d
+	return sdk.RateLimitWait(h, now, time.Minute)
 }

@@ -32,14 +32,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -269,7 +267,7 @@ func (n *Network) Validate(ctx context.Context, p sdk.Post) ([]sdk.Problem, erro
 	n.mu.Unlock()
 
 	var problems []sdk.Problem
-	text := composeText(p)
+	text := sdk.TextWithLink(p)
 	if strings.TrimSpace(text) == "" && len(p.Media) == 0 {
 		problems = append(problems, sdk.Problem{Field: "text", Message: "the post is empty: write a text or attach media"})
 	}
@@ -305,40 +303,12 @@ func mediaProblems(i int, m sdk.Media, types []string) []sdk.Problem {
 			problems = append(problems, sdk.Problem{Field: field, Message: fmt.Sprintf("%s is %d bytes, more than any server accepts", m.Path, fi.Size())})
 		}
 	}
-	if t := mediaType(m); t == "" {
+	if t := sdk.MediaType(m); t == "" {
 		problems = append(problems, sdk.Problem{Field: field, Message: "has no MIME type and none can be told from its name: set mime_type"})
 	} else if !slices.Contains(types, t) {
 		problems = append(problems, sdk.Problem{Field: field, Message: fmt.Sprintf("type %s is not accepted by this server (it accepts %s)", t, strings.Join(types, ", "))})
 	}
 	return problems
-}
-
-// mediaType is m's declared MIME type, else the one its file name suggests.
-func mediaType(m sdk.Media) string {
-	if m.MimeType != "" {
-		t, _, _ := mime.ParseMediaType(m.MimeType)
-		return t
-	}
-	name := m.Path
-	if name == "" {
-		if u, err := url.Parse(m.URL); err == nil {
-			name = u.Path
-		}
-	}
-	t, _, _ := mime.ParseMediaType(mime.TypeByExtension(filepath.Ext(name)))
-	return t
-}
-
-// composeText is the status text: the post's text with its link appended on a line of its
-// own when the text does not already contain it.
-func composeText(p sdk.Post) string {
-	if p.Link == "" || strings.Contains(p.Text, p.Link) {
-		return p.Text
-	}
-	if strings.TrimSpace(p.Text) == "" {
-		return p.Link
-	}
-	return strings.TrimRight(p.Text, " \t\n") + "\n\n" + p.Link
 }
 
 // status is the part of Mastodon's Status entity the plugin reads.
@@ -380,12 +350,12 @@ func (n *Network) Publish(ctx context.Context, p sdk.Post, idempotencyKey string
 		return sdk.Receipt{}, err
 	}
 	if len(problems) > 0 {
-		return sdk.Receipt{}, sdk.Errorf(sdk.Permanent, "mastodon: the server would refuse this post: %s", joinProblems(problems))
+		return sdk.Receipt{}, sdk.Errorf(sdk.Permanent, "mastodon: the server would refuse this post: %s", sdk.JoinProblems(problems))
 	}
 
 	n.publishMu.Lock()
 	defer n.publishMu.Unlock()
-	text := composeText(p)
+	text := sdk.TextWithLink(p)
 	if prev := n.journal.attempts[idempotencyKey]; prev != nil {
 		if prev.Receipt != nil {
 			return *prev.Receipt, nil
@@ -561,12 +531,3 @@ func isoLanguage(tag string) (string, error) {
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9.-]+`)
 
 func safeName(s string) string { return unsafeName.ReplaceAllString(s, "_") }
-
-func joinProblems(ps []sdk.Problem) string {
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = p.String()
-	}
-	sort.Strings(s)
-	return strings.Join(s, "; ")
-}

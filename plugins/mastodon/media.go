@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
 	"net/url"
-	"os"
 	"path"
 	"path/filepath"
 	"time"
@@ -35,7 +33,7 @@ func (n *Network) upload(ctx context.Context, m sdk.Media) (string, error) {
 	w := multipart.NewWriter(&body)
 	h := textproto.MIMEHeader{}
 	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, name))
-	h.Set("Content-Type", mediaType(m))
+	h.Set("Content-Type", sdk.MediaType(m))
 	part, err := w.CreatePart(h)
 	if err != nil {
 		return "", err
@@ -97,53 +95,20 @@ func (n *Network) awaitMedia(ctx context.Context, id string) error {
 }
 
 // mediaBytes reads an attachment from its path, or downloads it from its URL (without the
-// account's token: the URL is someone else's server).
+// account's token: the URL is someone else's server), and names it for the upload.
 func (n *Network) mediaBytes(ctx context.Context, m sdk.Media) ([]byte, string, error) {
+	data, err := sdk.ReadMedia(ctx, n.client, m, maxMediaBytes)
+	if err != nil {
+		return nil, "", fmt.Errorf("mastodon: attachment: %w", err)
+	}
 	if m.Path != "" {
-		data, err := readLimited(os.Open(m.Path))
-		if err != nil {
-			return nil, "", sdk.Errorf(sdk.Permanent, "mastodon: reading attachment %s: %v", m.Path, err)
-		}
 		return data, filepath.Base(m.Path), nil
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.URL, nil)
-	if err != nil {
-		return nil, "", sdk.Errorf(sdk.Permanent, "mastodon: attachment URL %q: %v", m.URL, err)
-	}
-	resp, err := n.client.Do(req)
-	if err != nil {
-		return nil, "", sdk.Errorf(sdk.Retryable, "mastodon: downloading attachment %s: %v", m.URL, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		kind := sdk.Permanent
-		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
-			kind = sdk.Retryable
+	name := "attachment"
+	if u, err := url.Parse(m.URL); err == nil {
+		if b := path.Base(u.Path); b != "/" && b != "." {
+			name = b
 		}
-		return nil, "", sdk.Errorf(kind, "mastodon: downloading attachment %s: %s", m.URL, resp.Status)
-	}
-	data, err := readLimited(resp.Body, nil)
-	if err != nil {
-		return nil, "", sdk.Errorf(sdk.Retryable, "mastodon: downloading attachment %s: %v", m.URL, err)
-	}
-	name := path.Base(req.URL.Path)
-	if name == "/" || name == "." {
-		name = "attachment"
 	}
 	return data, name, nil
-}
-
-func readLimited(r io.ReadCloser, err error) ([]byte, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	data, err := io.ReadAll(io.LimitReader(r, maxMediaBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxMediaBytes {
-		return nil, fmt.Errorf("larger than %d bytes", maxMediaBytes)
-	}
-	return data, nil
 }
