@@ -13,12 +13,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/rivo/uniseg"
+
+	"github.com/tact-hq/tact/plugins/internal/faketest"
 )
 
 // Record is a stored app.bsky.feed.post record.
@@ -66,16 +67,17 @@ type Server struct {
 	// newer PDSes answer 400 with a typed error).
 	DuplicateStatus int
 
-	mu          sync.Mutex
-	records     map[string]*Record
-	order       []string
-	access      map[string]bool // token -> still valid
-	refresh     map[string]bool
-	next        int
-	faults      []Fault
-	dropCreates int
-	blobs       map[string]string // cid -> mime type
-	calls       map[string]int
+	faults      faketest.Queue[Fault]
+	dropCreates faketest.Countdown
+
+	mu      sync.Mutex
+	records map[string]*Record
+	order   []string
+	access  map[string]bool // token -> still valid
+	refresh map[string]bool
+	next    int
+	blobs   map[string]string // cid -> mime type
+	calls   map[string]int
 }
 
 // New starts a fake PDS for the account alice.test (did:plc:alice) with app password
@@ -98,11 +100,7 @@ func New() *Server {
 }
 
 // Fail queues f for the next call of f.NSID.
-func (s *Server) Fail(f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, f)
-}
+func (s *Server) Fail(f Fault) { s.faults.Push(f) }
 
 // ExpireAccessTokens makes every access token issued so far expired.
 func (s *Server) ExpireAccessTokens() {
@@ -124,11 +122,7 @@ func (s *Server) ExpireRefreshTokens() {
 
 // DropAfterCreate makes the next n createRecord calls store the record and then close the
 // connection without answering.
-func (s *Server) DropAfterCreate(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.dropCreates = n
-}
+func (s *Server) DropAfterCreate(n int) { s.dropCreates.Set(n) }
 
 // Records returns the stored posts in creation order.
 func (s *Server) Records() []Record {
@@ -150,14 +144,8 @@ func (s *Server) Calls(nsid string) int {
 	return s.calls[nsid]
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func xrpcError(w http.ResponseWriter, code int, name, msg string) {
-	writeJSON(w, code, map[string]string{"error": name, "message": msg})
+	faketest.WriteJSON(w, code, map[string]string{"error": name, "message": msg})
 }
 
 var tidRe = regexp.MustCompile(`^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$`)
@@ -170,20 +158,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.calls[nsid]++
-	for i, f := range s.faults {
-		if f.NSID == nsid {
-			s.faults = slices.Delete(s.faults, i, i+1)
-			s.mu.Unlock()
-			for k, v := range f.Header {
-				w.Header()[k] = v
-			}
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(f.Status)
-			_, _ = io.WriteString(w, f.Body)
-			return
-		}
-	}
 	s.mu.Unlock()
+	if f, ok := s.faults.Take(func(f Fault) bool { return f.NSID == nsid }); ok {
+		faketest.WriteCanned(w, f.Status, f.Header, f.Body)
+		return
+	}
 
 	switch nsid {
 	case "com.atproto.server.createSession":
@@ -207,7 +186,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			xrpcError(w, 400, "InvalidRequest", "Unable to resolve handle")
 			return
 		}
-		writeJSON(w, 200, map[string]string{"did": did})
+		faketest.WriteJSON(w, 200, map[string]string{"did": did})
 	case "com.atproto.repo.createRecord":
 		s.createRecord(w, r)
 	case "com.atproto.repo.getRecord":
@@ -219,7 +198,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			xrpcError(w, 400, "RecordNotFound", "Could not locate record: at://"+q.Get("repo")+"/"+q.Get("collection")+"/"+q.Get("rkey"))
 			return
 		}
-		writeJSON(w, 200, map[string]any{"uri": s.uri(rec.RKey), "cid": "bafy" + rec.RKey, "value": rec.Raw})
+		faketest.WriteJSON(w, 200, map[string]any{"uri": s.uri(rec.RKey), "cid": "bafy" + rec.RKey, "value": rec.Raw})
 	case "com.atproto.repo.deleteRecord":
 		var in struct{ Repo, Collection, Rkey string }
 		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Repo != s.DID {
@@ -229,7 +208,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		delete(s.records, in.Rkey) // deleting a missing record is a no-op, as on the PDS
 		s.mu.Unlock()
-		writeJSON(w, 200, map[string]any{})
+		faketest.WriteJSON(w, 200, map[string]any{})
 	case "com.atproto.repo.uploadBlob":
 		data, _ := io.ReadAll(r.Body)
 		mt := r.Header.Get("Content-Type")
@@ -242,7 +221,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		cid := fmt.Sprintf("bafkblob%d", s.next)
 		s.blobs[cid] = mt
 		s.mu.Unlock()
-		writeJSON(w, 200, map[string]any{"blob": map[string]any{"$type": "blob", "ref": map[string]string{"$link": cid}, "mimeType": mt, "size": len(data)}})
+		faketest.WriteJSON(w, 200, map[string]any{"blob": map[string]any{"$type": "blob", "ref": map[string]string{"$link": cid}, "mimeType": mt, "size": len(data)}})
 	default:
 		xrpcError(w, 501, "MethodNotImplemented", "Method Not Implemented")
 	}
@@ -272,7 +251,7 @@ func (s *Server) issue(w http.ResponseWriter) {
 	acc, ref := fmt.Sprintf("access-%d", s.next), fmt.Sprintf("refresh-%d", s.next)
 	s.access[acc], s.refresh[ref] = true, true
 	s.mu.Unlock()
-	writeJSON(w, 200, map[string]any{"accessJwt": acc, "refreshJwt": ref, "handle": s.Handle, "did": s.DID, "active": true})
+	faketest.WriteJSON(w, 200, map[string]any{"accessJwt": acc, "refreshJwt": ref, "handle": s.Handle, "did": s.DID, "active": true})
 }
 
 func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
@@ -347,21 +326,12 @@ func (s *Server) createRecord(w http.ResponseWriter, r *http.Request) {
 	}
 	s.records[in.Rkey] = &Record{RKey: in.Rkey, Text: rec.Text, CreatedAt: rec.CreatedAt, Langs: rec.Langs, Facets: rec.Facets, Embed: rec.Embed, Raw: in.Record}
 	s.order = append(s.order, in.Rkey)
-	drop := s.dropCreates > 0
-	if drop {
-		s.dropCreates--
-	}
 	s.mu.Unlock()
-	if drop {
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler)
+	if s.dropCreates.Take() {
+		faketest.HangUp(w)
+		return
 	}
-	writeJSON(w, 200, map[string]any{"uri": s.uri(in.Rkey), "cid": "bafy" + in.Rkey})
+	faketest.WriteJSON(w, 200, map[string]any{"uri": s.uri(in.Rkey), "cid": "bafy" + in.Rkey})
 }
 
 // validate checks a createRecord the way the PDS's lexicon validation does; "" is valid.

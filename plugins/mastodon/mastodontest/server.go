@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tact-hq/tact/plugins/internal/faketest"
 	"github.com/tact-hq/tact/plugins/mastodon"
 )
 
@@ -77,15 +78,16 @@ type Server struct {
 	// until the client goes away: the plugin process dies while waiting.
 	HoldCreates bool
 
-	mu          sync.Mutex
-	statuses    []*Status
-	media       map[string]*media
-	idem        map[string]*Status
-	next        int
-	faults      []Fault
-	dropCreates int
-	requests    []string
-	revoked     bool
+	faults      faketest.Queue[Fault]
+	dropCreates faketest.Countdown
+
+	mu       sync.Mutex
+	statuses []*Status
+	media    map[string]*media
+	idem     map[string]*Status
+	next     int
+	requests []string
+	revoked  bool
 }
 
 type media struct {
@@ -113,20 +115,12 @@ func New() *Server {
 }
 
 // Fail queues f: the next matching request gets its answer instead of being served.
-func (s *Server) Fail(f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, f)
-}
+func (s *Server) Fail(f Fault) { s.faults.Push(f) }
 
 // DropAfterCreate makes the next n status creations store the status and then close the
 // connection without answering: what the client sees when it crashes or times out after
 // the server acted.
-func (s *Server) DropAfterCreate(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.dropCreates = n
-}
+func (s *Server) DropAfterCreate(n int) { s.dropCreates.Set(n) }
 
 // Revoke makes the token invalid from now on (every request answers 401).
 func (s *Server) Revoke() {
@@ -166,14 +160,8 @@ func (s *Server) Count(method, pathPrefix string) int {
 	return n
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func fail(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, map[string]string{"error": msg})
+	faketest.WriteJSON(w, code, map[string]string{"error": msg})
 }
 
 var (
@@ -185,21 +173,12 @@ var (
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, r.Method+" "+r.URL.Path)
-	for i, f := range s.faults {
-		if f.Method == r.Method && strings.HasPrefix(r.URL.Path, f.Path) {
-			s.faults = slices.Delete(s.faults, i, i+1)
-			s.mu.Unlock()
-			for k, v := range f.Header {
-				w.Header()[k] = v
-			}
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(f.Status)
-			_, _ = io.WriteString(w, f.Body)
-			return
-		}
-	}
 	revoked := s.revoked
 	s.mu.Unlock()
+	if f, ok := s.faults.Take(func(f Fault) bool { return f.Method == r.Method && strings.HasPrefix(r.URL.Path, f.Path) }); ok {
+		faketest.WriteCanned(w, f.Status, f.Header, f.Body)
+		return
+	}
 
 	if r.Header.Get("Authorization") != "Bearer "+s.Token || revoked {
 		fail(w, http.StatusUnauthorized, "The access token is invalid")
@@ -207,18 +186,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	switch p := r.URL.Path; {
 	case r.Method == http.MethodGet && p == "/api/v1/accounts/verify_credentials":
-		writeJSON(w, 200, map[string]any{"id": s.AccountID, "username": s.Username, "acct": s.Username})
+		faketest.WriteJSON(w, 200, map[string]any{"id": s.AccountID, "username": s.Username, "acct": s.Username})
 	case r.Method == http.MethodGet && p == "/api/v2/instance":
 		if s.NoV2Instance {
 			fail(w, 404, "Record not found")
 			return
 		}
-		writeJSON(w, 200, map[string]any{"domain": "fake.example", "configuration": map[string]any{
+		faketest.WriteJSON(w, 200, map[string]any{"domain": "fake.example", "configuration": map[string]any{
 			"statuses":          map[string]any{"max_characters": s.MaxCharacters, "max_media_attachments": s.MaxMedia},
 			"media_attachments": map[string]any{"supported_mime_types": s.MediaTypes},
 		}})
 	case r.Method == http.MethodGet && p == "/api/v1/instance":
-		writeJSON(w, 200, map[string]any{"uri": "fake.example", "max_toot_chars": s.MaxCharacters})
+		faketest.WriteJSON(w, 200, map[string]any{"uri": "fake.example", "max_toot_chars": s.MaxCharacters})
 	case r.Method == http.MethodPost && (p == "/api/v2/media" || p == "/api/v1/media"):
 		s.upload(w, r, p == "/api/v2/media")
 	case r.Method == http.MethodGet && mediaPath.MatchString(p):
@@ -233,7 +212,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			fail(w, 404, "Record not found")
 			return
 		}
-		writeJSON(w, 200, s.entity(st, false))
+		faketest.WriteJSON(w, 200, s.entity(st, false))
 	case r.Method == http.MethodDelete && statusPath.MatchString(p):
 		s.mu.Lock()
 		st := s.find(statusPath.FindStringSubmatch(p)[1])
@@ -245,7 +224,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			fail(w, 404, "Record not found")
 			return
 		}
-		writeJSON(w, 200, s.entity(st, true))
+		faketest.WriteJSON(w, 200, s.entity(st, true))
 	case r.Method == http.MethodGet && acctPath.MatchString(p):
 		s.accountStatuses(w, r, acctPath.FindStringSubmatch(p)[1])
 	default:
@@ -289,10 +268,10 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, v2 bool) {
 	s.media[m.id] = m
 	s.mu.Unlock()
 	if processing {
-		writeJSON(w, http.StatusAccepted, map[string]any{"id": m.id, "type": "image", "url": nil, "description": m.alt})
+		faketest.WriteJSON(w, http.StatusAccepted, map[string]any{"id": m.id, "type": "image", "url": nil, "description": m.alt})
 		return
 	}
-	writeJSON(w, 200, s.mediaEntity(m))
+	faketest.WriteJSON(w, 200, s.mediaEntity(m))
 }
 
 func (s *Server) mediaEntity(m *media) map[string]any {
@@ -311,9 +290,9 @@ func (s *Server) getMedia(w http.ResponseWriter, id string) {
 	case m == nil:
 		fail(w, 404, "Record not found")
 	case processing:
-		writeJSON(w, http.StatusPartialContent, map[string]any{"id": m.id, "type": "image", "url": nil})
+		faketest.WriteJSON(w, http.StatusPartialContent, map[string]any{"id": m.id, "type": "image", "url": nil})
 	default:
-		writeJSON(w, 200, s.mediaEntity(m))
+		faketest.WriteJSON(w, 200, s.mediaEntity(m))
 	}
 }
 
@@ -361,7 +340,7 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if prev := s.idem[key]; key != "" && prev != nil && !s.IgnoreIdempotencyKey {
 		s.mu.Unlock()
-		writeJSON(w, 200, s.entity(prev, false))
+		faketest.WriteJSON(w, 200, s.entity(prev, false))
 		return
 	}
 	st := &Status{ID: "", Text: in.Status, Visibility: in.Visibility, Language: in.Language,
@@ -389,25 +368,17 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
 	if key != "" {
 		s.idem[key] = st
 	}
-	drop := s.dropCreates > 0
-	if drop {
-		s.dropCreates--
-	}
 	s.mu.Unlock()
+	drop := s.dropCreates.Take()
 	if s.HoldCreates {
 		<-r.Context().Done()
 		return
 	}
 	if drop {
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler)
+		faketest.HangUp(w)
+		return
 	}
-	writeJSON(w, 200, s.entity(st, false))
+	faketest.WriteJSON(w, 200, s.entity(st, false))
 }
 
 func (s *Server) accountStatuses(w http.ResponseWriter, r *http.Request, account string) {
@@ -435,7 +406,7 @@ func (s *Server) accountStatuses(w http.ResponseWriter, r *http.Request, account
 	for i, st := range page {
 		out[i] = s.entity(st, false)
 	}
-	writeJSON(w, 200, out)
+	faketest.WriteJSON(w, 200, out)
 }
 
 // entity renders st as Mastodon's Status entity. Like Mastodon, the source text is only

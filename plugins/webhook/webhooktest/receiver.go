@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tact-hq/tact/plugins/internal/faketest"
 	"github.com/tact-hq/tact/plugins/webhook"
 )
 
@@ -46,12 +47,13 @@ type Receiver struct {
 	// Now is the receiver's clock, for the timestamp check.
 	Now func() time.Time
 
+	faults    faketest.Queue[Fault]
+	dropPosts faketest.Countdown
+
 	mu         sync.Mutex
 	deliveries []*Delivery
 	byKey      map[string]*Delivery
-	faults     []Fault
 	rejected   int
-	dropPosts  int
 }
 
 // New starts a receiver sharing secret with the plugin; close it with Close.
@@ -62,18 +64,10 @@ func New(secret string) *Receiver {
 }
 
 // Fail queues f for the next request with f.Method.
-func (r *Receiver) Fail(f Fault) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.faults = append(r.faults, f)
-}
+func (r *Receiver) Fail(f Fault) { r.faults.Push(f) }
 
 // DropAfterAccept makes the next n accepted posts close the connection without answering.
-func (r *Receiver) DropAfterAccept(n int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.dropPosts = n
-}
+func (r *Receiver) DropAfterAccept(n int) { r.dropPosts.Set(n) }
 
 // Deliveries returns the accepted posts (one per idempotency key), oldest first.
 func (r *Receiver) Deliveries() []Delivery {
@@ -93,12 +87,6 @@ func (r *Receiver) Rejected() int {
 	return r.rejected
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // authentic checks the signature over signed and the timestamp's freshness.
 func (r *Receiver) authentic(w http.ResponseWriter, req *http.Request, signed []byte) bool {
 	ts, err := strconv.ParseInt(req.Header.Get(webhook.TimestampHeader), 10, 64)
@@ -107,33 +95,23 @@ func (r *Receiver) authentic(w http.ResponseWriter, req *http.Request, signed []
 		r.mu.Lock()
 		r.rejected++
 		r.mu.Unlock()
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "bad signature or stale timestamp"})
+		faketest.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "bad signature or stale timestamp"})
 		return false
 	}
 	return true
 }
 
 func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
-	r.mu.Lock()
-	for i, f := range r.faults {
-		if f.Method == req.Method {
-			r.faults = slices.Delete(r.faults, i, i+1)
-			r.mu.Unlock()
-			if f.Stall {
-				// The server notices a client hanging up only once the body is read.
-				_, _ = io.Copy(io.Discard, req.Body)
-				<-req.Context().Done()
-				return
-			}
-			for k, v := range f.Header {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(f.Status)
-			_, _ = io.WriteString(w, f.Body)
+	if f, ok := r.faults.Take(func(f Fault) bool { return f.Method == req.Method }); ok {
+		if f.Stall {
+			// The server notices a client hanging up only once the body is read.
+			_, _ = io.Copy(io.Discard, req.Body)
+			<-req.Context().Done()
 			return
 		}
+		faketest.WriteCanned(w, f.Status, f.Header, f.Body)
+		return
 	}
-	r.mu.Unlock()
 
 	switch req.Method {
 	case http.MethodPost:
@@ -150,10 +128,10 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		d := r.byKey[req.URL.Query().Get("idempotency_key")]
 		r.mu.Unlock()
 		if d == nil {
-			writeJSON(w, http.StatusNotFound, map[string]any{"found": false})
+			faketest.WriteJSON(w, http.StatusNotFound, map[string]any{"found": false})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"found": true, "id": d.ID, "url": r.URL + "/posts/" + d.ID})
+		faketest.WriteJSON(w, http.StatusOK, map[string]any{"found": true, "id": d.ID, "url": r.URL + "/posts/" + d.ID})
 	case http.MethodDelete:
 		if !r.authentic(w, req, []byte(req.URL.RawQuery)) {
 			return
@@ -168,7 +146,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 				return
 			}
 		}
-		writeJSON(w, http.StatusNotFound, map[string]any{"error": "no such post"})
+		faketest.WriteJSON(w, http.StatusNotFound, map[string]any{"error": "no such post"})
 	default:
 		w.WriteHeader(http.StatusMethodNotAllowed)
 	}
@@ -184,15 +162,15 @@ func (r *Receiver) post(w http.ResponseWriter, req *http.Request) {
 	}
 	var p webhook.Payload
 	if !strings.HasPrefix(req.Header.Get("Content-Type"), "application/json") || json.Unmarshal(body, &p) != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be JSON"})
+		faketest.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be JSON"})
 		return
 	}
 	if p.IdempotencyKey == "" || p.IdempotencyKey != req.Header.Get("Idempotency-Key") {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "idempotency_key missing or different from the Idempotency-Key header"})
+		faketest.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "idempotency_key missing or different from the Idempotency-Key header"})
 		return
 	}
 	if sent, err := time.Parse(time.RFC3339, p.SentAt); err != nil || r.Now().Sub(sent).Abs() > 5*time.Minute {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "sent_at missing or stale"})
+		faketest.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "sent_at missing or stale"})
 		return
 	}
 	r.mu.Lock()
@@ -202,19 +180,10 @@ func (r *Receiver) post(w http.ResponseWriter, req *http.Request) {
 		r.byKey[p.IdempotencyKey] = d
 		r.deliveries = append(r.deliveries, d)
 	}
-	drop := r.dropPosts > 0
-	if drop {
-		r.dropPosts--
-	}
 	r.mu.Unlock()
-	if drop {
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler)
+	if r.dropPosts.Take() {
+		faketest.HangUp(w)
+		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"id": d.ID, "url": r.URL + "/posts/" + d.ID})
+	faketest.WriteJSON(w, http.StatusOK, map[string]string{"id": d.ID, "url": r.URL + "/posts/" + d.ID})
 }
