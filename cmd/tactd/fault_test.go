@@ -484,6 +484,22 @@ secret = "kill-test-secret"
 		return true
 	})
 	ps = checkInvariants(t, db, net, l, "final run")
+	// What the network received, tact knows as published: a delivery left waiting would
+	// be sent again on a resume.
+	byKey := map[string]*dbPost{}
+	for _, p := range ps {
+		for _, dl := range p.dels {
+			byKey[dl.key] = p
+		}
+	}
+	for key := range net.snapshot() {
+		p := byKey[key]
+		for _, dl := range p.dels {
+			if dl.key == key && dl.state != "published" {
+				t.Errorf("the network received %s, but post %d (campaign %s) is %s with delivery %s: %q", key, p.id, p.campaign, p.state, dl.state, dl.lastError)
+			}
+		}
+	}
 	counts := map[string]int{}
 	for id := range l.approved {
 		p := ps[id]
