@@ -45,7 +45,7 @@ loadtest:
 ## inputs land in the package's testdata/fuzz/ and become regression seeds.
 FUZZTIME ?= 60s
 FUZZ_TARGETS := FuzzParse:./rules FuzzMatch:./rules FuzzConfig:./config \
-	FuzzCSVImport:./daemon/web FuzzAPIJSON:./daemon/api
+	FuzzCSVImport:./daemon/importer FuzzAPIJSON:./daemon/api
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "== $${t%%:*} ($${t#*:}, $(FUZZTIME))"; \
