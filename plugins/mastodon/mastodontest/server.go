@@ -368,9 +368,12 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
 	if key != "" {
 		s.idem[key] = st
 	}
+	// Read under the lock: a test that saw this status (through the lock) may then change
+	// HoldCreates while this handler still runs.
+	hold := s.HoldCreates
 	s.mu.Unlock()
 	drop := s.dropCreates.Take()
-	if s.HoldCreates {
+	if hold {
 		<-r.Context().Done()
 		return
 	}
