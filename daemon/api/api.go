@@ -61,6 +61,7 @@ type server struct {
 	zones   sync.Map // time zone name -> *time.Location
 	slots   chan struct{}
 	waiting atomic.Int64 // requests waiting for a slot
+	posts   *PostBuilder
 }
 
 // handlerFunc serves one route for an authenticated, authorized user. It writes the
@@ -138,6 +139,7 @@ func newServer(opt Options) *server {
 		opt.MaxConcurrent = 8
 	}
 	s := &server{opt: opt, log: opt.Logger, loc: loc, started: opt.Now(), slots: make(chan struct{}, opt.MaxConcurrent)}
+	s.posts = &PostBuilder{Store: opt.Store, Validator: opt.Validator, Now: s.now, Location: s.location}
 	s.routes = s.table()
 	return s
 }

@@ -492,6 +492,41 @@ func TestImportIsAllOrNothing(t *testing.T) {
 	}
 }
 
+// TestImportFileProblems: what is wrong with the file itself (its header, its quoting) is
+// reported by line like a bad row, and a file without posts says so; the format is the
+// web UI's too (daemon/importer).
+func TestImportFileProblems(t *testing.T) {
+	e := newEnv(t)
+	e.campaign("spring", nil)
+	for _, c := range []struct {
+		name, body string
+		line       float64
+		field, msg string
+	}{
+		{"column twice", "campaign,at,text,campaign\nspring,+1h,x,spring\n", 1, "campaign", `column "campaign" appears twice`},
+		{"no text column", "\ncampaign,at\nspring,+1h\n", 2, "text", `no "text" column`},
+		{"broken quote", "spring,+1h,fine\nspring,+1h,\"never closed\n", 2, "", "not valid CSV"},
+	} {
+		r := e.must(400, e.do(queue.RoleMarketer, "POST", "/api/v1/posts/import", c.body, "Content-Type", "text/csv"))
+		rows, _ := r.body["rows"].([]any)
+		if len(rows) != 1 {
+			t.Errorf("%s: want one bad line: %s", c.name, r.raw)
+			continue
+		}
+		row := rows[0].(map[string]any)
+		if row["line"] != c.line || row["field"] != nilIfEmpty(c.field) || !strings.Contains(row["error"].(string), c.msg) || !strings.Contains(r.str("error"), "nothing was imported") {
+			t.Errorf("%s: %s", c.name, r.raw)
+		}
+	}
+	r := e.must(400, e.do(queue.RoleMarketer, "POST", "/api/v1/posts/import", "campaign,at,text\n", "Content-Type", "text/csv"))
+	if r.body["rows"] != nil || !strings.Contains(r.str("error"), "no posts") {
+		t.Errorf("header only: %s", r.raw)
+	}
+	if n := len(e.must(200, e.do(queue.RoleViewer, "GET", "/api/v1/posts", nil)).body["items"].([]any)); n != 0 {
+		t.Fatalf("%d posts imported from bad files", n)
+	}
+}
+
 func nilIfEmpty(s string) any {
 	if s == "" {
 		return nil

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 	"slices"
@@ -63,10 +64,15 @@ func checkName(field, name string) error {
 
 // campaign finds a campaign by name, or by id when ref is a number no campaign is named.
 func (s *server) campaign(r *http.Request, ref string) (*queue.Campaign, error) {
-	c, err := s.opt.Store.CampaignByName(r.Context(), ref)
+	return findCampaign(r.Context(), s.opt.Store, ref)
+}
+
+// findCampaign finds a campaign by name or, failing that, by id.
+func findCampaign(ctx context.Context, store queue.Store, ref string) (*queue.Campaign, error) {
+	c, err := store.CampaignByName(ctx, ref)
 	if queue.ErrorKind(err) == queue.NotFound {
 		if id, perr := strconv.ParseInt(ref, 10, 64); perr == nil {
-			if c, err2 := s.opt.Store.Campaign(r.Context(), id); err2 == nil {
+			if c, err2 := store.Campaign(ctx, id); err2 == nil {
 				return c, nil
 			}
 		}

@@ -162,7 +162,7 @@ func parseWhen(field, s string, loc *time.Location, now time.Time) (time.Time, e
 		}
 	}
 	return time.Time{}, queue.Errorf(queue.Invalid, field,
-		"cannot read time %q: use RFC 3339 with a zone (2026-05-01T09:00:00+02:00), a local time in the campaign's zone %s (2026-05-01 09:00), or +DURATION (+2h)", s, loc)
+		"cannot read time %q: it is not a time in a form tact reads; use RFC 3339 with a zone (2026-05-01T09:00:00+02:00), a local time in the campaign's zone %s (2026-05-01 09:00), or +DURATION (+2h)", s, loc)
 }
 
 // parseSince reads "24h" (that long ago) or an RFC 3339 time; "" gives def ago.

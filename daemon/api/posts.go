@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/tact-hq/tact/daemon/queue"
 	"github.com/tact-hq/tact/plugins/sdk"
@@ -217,20 +218,35 @@ func (s *server) getPost(w http.ResponseWriter, r *http.Request, u *queue.User) 
 	return s.writePost(w, r, http.StatusOK, p)
 }
 
-// buildPost checks in and makes the post it describes, validated by the target networks.
-// It reads nothing but the store and the services, so import can run it on every row
-// before storing any.
-// seen caches campaigns by name across the rows of one import (nil: no cache).
-func (s *server) buildPost(ctx context.Context, r *http.Request, in PostInput, seen map[string]*queue.Campaign) (*queue.Post, error) {
+// PostBuilder checks a new post and makes it, without storing it, as POST /api/v1/posts
+// does: a campaign named (or numbered) that is not archived, a text, an http(s) link, the
+// campaign's accounts each once (all of them when none is named), a due time in the
+// campaign's zone that is not in the past, and the target networks' Validate problems
+// (kept on the post: a post a network refuses is stored but cannot be approved). The bulk
+// imports of the API and of the web UI build every row with it, so that a row is accepted
+// exactly when the same post sent alone would be.
+type PostBuilder struct {
+	Store queue.Store
+	// Validator runs the plugins' Validate; nil makes every build fail as unavailable.
+	Validator Validator
+	Now       func() time.Time
+	// Location is a campaign's time zone, the daemon's default when it names none.
+	Location func(c *queue.Campaign) *time.Location
+}
+
+// Build checks in and makes the post it describes. A refusal is an Invalid error naming the
+// field at fault; other errors mean the store or the plugins failed. seen caches campaigns
+// by name across the rows of one import (nil: no cache).
+func (b *PostBuilder) Build(ctx context.Context, in PostInput, seen map[string]*queue.Campaign) (*queue.Post, error) {
 	name := strings.TrimSpace(in.Campaign)
 	if name == "" {
 		return nil, queue.Errorf(queue.Invalid, "campaign", "campaign is required: the name of the campaign the post belongs to")
 	}
 	c, err := seen[name], error(nil)
 	if c == nil {
-		c, err = s.campaign(r, name)
+		c, err = findCampaign(ctx, b.Store, name)
 		if queue.ErrorKind(err) == queue.NotFound {
-			return nil, queue.Errorf(queue.Invalid, "campaign", "unknown campaign %q; 'tactctl campaign list' shows them", name)
+			return nil, queue.Errorf(queue.Invalid, "campaign", "unknown campaign %q: there is no campaign named that; fix the name or create the campaign first ('tactctl campaign list' shows them)", name)
 		}
 		if err != nil {
 			return nil, err
@@ -244,7 +260,7 @@ func (s *server) buildPost(ctx context.Context, r *http.Request, in PostInput, s
 	}
 	text := strings.TrimSpace(in.Text)
 	if text == "" {
-		return nil, queue.Errorf(queue.Invalid, "text", "text is required")
+		return nil, queue.Errorf(queue.Invalid, "text", "text is empty: every post needs a text")
 	}
 	if err := checkURL("link", in.Link); err != nil {
 		return nil, err
@@ -266,7 +282,7 @@ func (s *server) buildPost(ctx context.Context, r *http.Request, in PostInput, s
 		}
 		field, when = "due_at", in.DueAt
 	}
-	due, err := s.futureTime(field, when, c)
+	due, err := b.futureTime(field, when, c)
 	if err != nil {
 		return nil, err
 	}
@@ -275,16 +291,16 @@ func (s *server) buildPost(ctx context.Context, r *http.Request, in PostInput, s
 	if in.Draft {
 		p.State = queue.PostDraft
 	}
-	if p.Problems, err = s.validate(ctx, p.Accounts, p.Text, p.Link, p.Media); err != nil {
+	if p.Problems, err = b.validate(ctx, p.Accounts, p.Text, p.Link, p.Media); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
 // futureTime parses a due time in campaign c's zone and refuses times in the past.
-func (s *server) futureTime(field, v string, c *queue.Campaign) (time.Time, error) {
-	now := s.now()
-	loc := s.location(c)
+func (b *PostBuilder) futureTime(field, v string, c *queue.Campaign) (time.Time, error) {
+	now := b.Now()
+	loc := b.Location(c)
 	due, err := parseWhen(field, v, loc, now)
 	if err != nil {
 		return time.Time{}, err
@@ -296,9 +312,9 @@ func (s *server) futureTime(field, v string, c *queue.Campaign) (time.Time, erro
 	return due, nil
 }
 
-// splitAccounts reads "a;b" or "a b" (a CSV cell naming several accounts).
+// splitAccounts reads "a;b", "a|b" or "a b" (a CSV cell naming several accounts).
 func splitAccounts(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ' ' || r == '|' })
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == '|' || unicode.IsSpace(r) })
 }
 
 func checkPostAccounts(c *queue.Campaign, accounts []string) error {
@@ -316,8 +332,8 @@ func checkPostAccounts(c *queue.Campaign, accounts []string) error {
 }
 
 // validate asks the target networks what they would refuse.
-func (s *server) validate(ctx context.Context, accounts []string, text, link string, media []string) ([]string, error) {
-	if s.opt.Validator == nil {
+func (b *PostBuilder) validate(ctx context.Context, accounts []string, text, link string, media []string) ([]string, error) {
+	if b.Validator == nil {
 		return nil, unavailable("post validation by the account plugins")
 	}
 	sp := sdk.Post{Text: text, Link: link}
@@ -328,7 +344,7 @@ func (s *server) validate(ctx context.Context, accounts []string, text, link str
 			sp.Media = append(sp.Media, sdk.Media{Path: m})
 		}
 	}
-	problems, err := s.opt.Validator.Validate(ctx, accounts, sp)
+	problems, err := b.Validator.Validate(ctx, accounts, sp)
 	if err != nil {
 		if queue.ErrorKind(err) != "" {
 			return nil, err
@@ -343,7 +359,7 @@ func (s *server) createPost(w http.ResponseWriter, r *http.Request, u *queue.Use
 	if err := s.decode(w, r, &in, false); err != nil {
 		return err
 	}
-	p, err := s.buildPost(r.Context(), r, in, nil)
+	p, err := s.posts.Build(r.Context(), in, nil)
 	if err != nil {
 		return err
 	}
@@ -414,13 +430,13 @@ func (s *server) editPost(w http.ResponseWriter, r *http.Request, u *queue.User)
 		field, when = "due_at", in.DueAt
 	}
 	if when != nil {
-		due, err := s.futureTime(field, *when, c)
+		due, err := s.posts.futureTime(field, *when, c)
 		if err != nil {
 			return err
 		}
 		e.DueAt = &due
 	}
-	problems, err := s.validate(r.Context(), accounts, text, link, media)
+	problems, err := s.posts.validate(r.Context(), accounts, text, link, media)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tact-hq/tact/daemon/api"
+	"github.com/tact-hq/tact/daemon/importer"
 	"github.com/tact-hq/tact/daemon/queue"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
@@ -539,7 +540,7 @@ func (h *Handler) editPost(w http.ResponseWriter, rq *request) {
 }
 
 type importData struct {
-	Errors []ImportError
+	Errors []importer.Problem
 	CSV    string
 	Name   string
 }
@@ -548,7 +549,9 @@ func (h *Handler) importPage(w http.ResponseWriter, rq *request) {
 	h.render(w, rq.Request, rq, http.StatusOK, "import", "Import posts", importData{})
 }
 
-// importCSV imports a CSV file (or pasted text) as a whole: any bad row and nothing is stored.
+// importCSV imports a CSV file (or pasted text) as a whole: any bad row and nothing is
+// stored. Rows are read and checked by the API's importer, the same code as
+// POST /api/v1/posts/import, so the page and tactctl accept and refuse the same files.
 func (h *Handler) importCSV(w http.ResponseWriter, rq *request) {
 	ctx := rq.Context()
 	var src string
@@ -557,7 +560,7 @@ func (h *Handler) importCSV(w http.ResponseWriter, rq *request) {
 		defer f.Close()
 		b, err := io.ReadAll(f)
 		if err != nil {
-			h.render(w, rq.Request, rq, http.StatusBadRequest, "import", "Import posts", importData{Errors: []ImportError{{Message: "the file could not be read: " + err.Error()}}})
+			h.render(w, rq.Request, rq, http.StatusBadRequest, "import", "Import posts", importData{Errors: []importer.Problem{{Message: "the file could not be read: " + err.Error()}}})
 			return
 		}
 		src, name = string(b), fh.Filename
@@ -565,32 +568,29 @@ func (h *Handler) importCSV(w http.ResponseWriter, rq *request) {
 	if strings.TrimSpace(src) == "" {
 		src = rq.PostFormValue("csv")
 	}
-	posts, bad, err := ParseImport(ctx, strings.NewReader(src), h.opt.Store.CampaignByName, h.now(), h.loc)
-	if err != nil {
-		h.internal(w, rq, "read the import", err)
-		return
-	}
-	if len(bad) > 0 {
-		h.render(w, rq.Request, rq, http.StatusBadRequest, "import", "Import posts", importData{Errors: bad, CSV: src, Name: name})
-		return
+	refuse := func(status int, msg string) {
+		h.render(w, rq.Request, rq, status, "import", "Import posts", importData{CSV: src, Name: name, Errors: []importer.Problem{{Message: msg}}})
 	}
 	if h.opt.Validator == nil {
-		h.render(w, rq.Request, rq, http.StatusServiceUnavailable, "import", "Import posts", importData{CSV: src, Name: name,
-			Errors: []ImportError{{Message: "the posts cannot be checked: post validation by the account plugins is not configured in this daemon. Nothing was imported; ask an admin."}}})
+		refuse(http.StatusServiceUnavailable, "the posts cannot be checked: post validation by the account plugins is not configured in this daemon. Nothing was imported; ask an admin.")
 		return
 	}
-	for _, p := range posts {
-		problems, err := h.opt.Validator.Validate(ctx, p.Accounts, sdk.Post{Text: p.Text, Link: p.Link})
-		if err != nil {
-			h.render(w, rq.Request, rq, http.StatusServiceUnavailable, "import", "Import posts", importData{CSV: src, Name: name,
-				Errors: []ImportError{{Message: "the networks' plugins could not check the posts (" + err.Error() + "); nothing was imported. Try again in a moment."}}})
-			return
-		}
-		p.Problems = problems
+	b := &api.PostBuilder{Store: h.opt.Store, Validator: h.opt.Validator, Now: h.now, Location: h.zone}
+	res, err := b.ImportCSV(ctx, strings.NewReader(src))
+	switch {
+	case queue.ErrorKind(err) == queue.Unavailable:
+		refuse(http.StatusServiceUnavailable, "the networks' plugins or the database could not check the posts ("+err.Error()+"); nothing was imported. Try again in a moment.")
+		return
+	case err != nil:
+		h.internal(w, rq, "read the import", err)
+		return
+	case len(res.Problems) > 0:
+		h.render(w, rq.Request, rq, http.StatusBadRequest, "import", "Import posts", importData{Errors: res.Problems, CSV: src, Name: name})
+		return
 	}
+	posts := res.Posts
 	if err := h.opt.Store.CreatePosts(ctx, rq.actor(), posts); err != nil {
-		h.render(w, rq.Request, rq, api.StatusOf(err), "import", "Import posts", importData{CSV: src, Name: name,
-			Errors: []ImportError{{Message: h.explain(ctx, err, "import the posts") + " Nothing was imported."}}})
+		refuse(api.StatusOf(err), h.explain(ctx, err, "import the posts")+" Nothing was imported.")
 		return
 	}
 	refused := 0

@@ -1,4 +1,4 @@
-package web_test
+package importer_test
 
 import (
 	"bytes"
@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/tact-hq/tact/daemon/queue"
-	"github.com/tact-hq/tact/daemon/web"
 )
 
-// FuzzCSVImport runs the web UI's bulk import parser on arbitrary files. It must never
-// panic; it imports all rows or none; every accepted post is valid (a known campaign, a
-// text, a due time after now, accounts of its campaign, each once); every refused row names
-// a line of the file.
+// FuzzCSVImport runs the bulk import (the importer with the API's post builder on a real
+// SQLite store, as the API and the web UI run it) on arbitrary files. It must never panic;
+// it imports all rows or none; every accepted post is valid (a known campaign that is not
+// archived, a text, a due time not before now, accounts of its campaign, each once); every
+// refused row names a line of the file.
 func FuzzCSVImport(f *testing.F) {
 	f.Add([]byte("spring,2030-05-01 09:00,Tulips are in,brand\nspring,+2h,\"Quoted, with comma\"\n"))
 	f.Add([]byte("campaign,at,text,account,link,draft\nspring,+1h,Hello,brand;other,https://x.test/a,true\n"))
@@ -23,22 +23,20 @@ func FuzzCSVImport(f *testing.F) {
 	f.Add([]byte("spring,yesterday,,nobody\nunknown,+1h,x\n\"broken,+1h,x\n"))
 	f.Add([]byte("archived,+1h,Too late\n"))
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
-	campaigns := map[string]*queue.Campaign{
-		"spring":   {ID: 1, Name: "spring", Accounts: []string{"brand", "other"}, State: queue.CampaignActive},
-		"flights":  {ID: 2, Name: "flights", Accounts: []string{"brand"}, TimeZone: "Europe/Paris", State: queue.CampaignPaused},
-		"archived": {ID: 3, Name: "archived", Accounts: []string{"brand"}, State: queue.CampaignArchived},
-	}
-	lookup := func(_ context.Context, name string) (*queue.Campaign, error) {
-		if c, ok := campaigns[name]; ok {
-			return c, nil
-		}
-		return nil, queue.Errorf(queue.NotFound, "campaign", "no campaign %q", name)
+	e := mustEnv(f, now,
+		&queue.Campaign{Name: "spring", Accounts: []string{"brand", "other"}, State: queue.CampaignActive},
+		&queue.Campaign{Name: "flights", Accounts: []string{"brand"}, TimeZone: "Europe/Paris", State: queue.CampaignPaused},
+		&queue.Campaign{Name: "archived", Accounts: []string{"brand"}, State: queue.CampaignArchived})
+	byID := map[int64]*queue.Campaign{}
+	for _, c := range e.camps {
+		byID[c.ID] = c
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		posts, bad, err := web.ParseImport(context.Background(), bytes.NewReader(data), lookup, now, time.UTC)
+		res, err := e.b.ImportCSV(context.Background(), bytes.NewReader(data))
 		if err != nil {
-			t.Fatalf("ParseImport failed on input it could read: %v", err)
+			t.Fatalf("the import failed on input it could read: %v", err)
 		}
+		posts, bad := res.Posts, res.Problems
 		if len(bad) > 0 && posts != nil {
 			t.Fatalf("%d bad rows, yet %d posts returned: the import must be all or nothing", len(bad), len(posts))
 		}
@@ -58,13 +56,13 @@ func FuzzCSVImport(f *testing.F) {
 			t.Fatalf("no posts and no errors for %q", data)
 		}
 		for _, p := range posts {
-			c := campaigns[p.Campaign]
+			c := byID[p.CampaignID]
 			switch {
-			case c == nil || c.ID != p.CampaignID || c.State == queue.CampaignArchived:
+			case c == nil || c.Name != p.Campaign || c.State == queue.CampaignArchived:
 				t.Fatalf("accepted post for campaign %q (%d)", p.Campaign, p.CampaignID)
 			case strings.TrimSpace(p.Text) == "":
 				t.Fatalf("accepted post with no text: %+v", p)
-			case !p.DueAt.After(now) || p.DueAt.Location() != time.UTC:
+			case p.DueAt.Before(now) || p.DueAt.Location() != time.UTC:
 				t.Fatalf("accepted post due %s (now %s)", p.DueAt, now)
 			case p.State != queue.PostPending && p.State != queue.PostDraft:
 				t.Fatalf("accepted post in state %s", p.State)
