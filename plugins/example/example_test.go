@@ -2,9 +2,6 @@ package example_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,25 +12,13 @@ import (
 	"github.com/tact-hq/tact/plugins/sdk/conformance"
 )
 
-// buildPlugin builds cmd/tact-plugin-example, as a plugin author builds theirs.
-func buildPlugin(t *testing.T) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "tact-plugin-example")
-	cmd := exec.Command("go", "build", "-o", out, "github.com/tact-hq/tact/cmd/tact-plugin-example")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("go build: %v", err)
-	}
-	return out
-}
-
 // The example plugin, run as a real plugin process, passes the conformance kit against a
 // fake of its network, and the fake saw exactly one post for the repeated key.
 func TestConformance(t *testing.T) {
 	fake := exampletest.NewServer("secret-token", nil)
 	defer fake.Close()
 	conformance.Run(t, conformance.Config{
-		Binary:   buildPlugin(t),
+		Binary:   conformance.Build(t, "github.com/tact-hq/tact/cmd/tact-plugin-example"),
 		Settings: map[string]string{"server": fake.URL, "token": "secret-token"},
 	})
 	posts := fake.Posts()

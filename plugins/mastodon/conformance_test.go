@@ -1,25 +1,10 @@
 package mastodon_test
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/tact-hq/tact/plugins/sdk/conformance"
 )
-
-// buildPlugin compiles the plugin binary the daemon would run.
-func buildPlugin(t *testing.T, pkg string) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("go build %s: %v", pkg, err)
-	}
-	return out
-}
 
 // The plugin binary passes the conformance kit through the real gRPC path, against the
 // fake server, on both a Mastodon-like and a GoToSocial-like server.
@@ -27,7 +12,7 @@ func TestConformance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the plugin binary")
 	}
-	bin := buildPlugin(t, "github.com/tact-hq/tact/cmd/tact-plugin-mastodon")
+	bin := conformance.Build(t, "github.com/tact-hq/tact/cmd/tact-plugin-mastodon")
 	for _, ignoreKey := range []bool{false, true} {
 		srv := newServer(t)
 		srv.IgnoreIdempotencyKey = ignoreKey

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tact-hq/tact/plugins/host"
 	"github.com/tact-hq/tact/plugins/sdk"
+	"github.com/tact-hq/tact/plugins/sdk/conformance"
 )
 
 // The real thing: the plugin binary runs as the daemon runs it, dies while the server
@@ -18,7 +19,7 @@ func TestPluginProcessDiesMidPublish(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the plugin binary")
 	}
-	bin := buildPlugin(t, "github.com/tact-hq/tact/cmd/tact-plugin-mastodon")
+	bin := conformance.Build(t, "github.com/tact-hq/tact/cmd/tact-plugin-mastodon")
 	srv := newServer(t)
 	srv.IgnoreIdempotencyKey, srv.HoldCreates = true, true
 	account := []host.Account{{Name: "brand", Binary: bin, Settings: map[string]string{

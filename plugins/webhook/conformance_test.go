@@ -1,24 +1,10 @@
 package webhook_test
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/tact-hq/tact/plugins/sdk/conformance"
 )
-
-func buildPlugin(t *testing.T, pkg string) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("go build %s: %v", pkg, err)
-	}
-	return out
-}
 
 // The plugin binary passes the conformance kit through the real gRPC path, against the
 // fake receiver, which checks every signature.
@@ -28,7 +14,7 @@ func TestConformance(t *testing.T) {
 	}
 	rcv := newReceiver(t)
 	conformance.Run(t, conformance.Config{
-		Binary:   buildPlugin(t, "github.com/tact-hq/tact/cmd/tact-plugin-webhook"),
+		Binary:   conformance.Build(t, "github.com/tact-hq/tact/cmd/tact-plugin-webhook"),
 		Settings: map[string]string{"url": rcv.URL, "secret": secret},
 	})
 	if rcv.Rejected() != 0 {

@@ -5,7 +5,7 @@
 //	func TestConformance(t *testing.T) {
 //		fake := newFakeNetwork(t) // an httptest server speaking your network's API
 //		conformance.Run(t, conformance.Config{
-//			Binary:   buildPlugin(t), // go build -o … ./cmd/tact-plugin-x
+//			Binary:   conformance.Build(t, "github.com/you/x/cmd/tact-plugin-x"),
 //			Settings: map[string]string{"server": fake.URL, "token": "t"},
 //		})
 //	}

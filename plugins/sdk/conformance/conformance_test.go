@@ -2,26 +2,15 @@ package conformance_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
+	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tact-hq/tact/plugins/sdk/conformance"
 )
-
-func build(t *testing.T, pkg, name string) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), name)
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("go build %s: %v", pkg, err)
-	}
-	return out
-}
 
 func byName(results []conformance.Result) map[string]conformance.Result {
 	m := map[string]conformance.Result{}
@@ -34,7 +23,7 @@ func byName(results []conformance.Result) map[string]conformance.Result {
 // The outbox passes every check that applies to it.
 func TestOutboxConforms(t *testing.T) {
 	conformance.Run(t, conformance.Config{
-		Binary:   build(t, "github.com/tact-hq/tact/cmd/tact-plugin-outbox", "tact-plugin-outbox"),
+		Binary:   conformance.Build(t, "github.com/tact-hq/tact/cmd/tact-plugin-outbox"),
 		Settings: map[string]string{"path": filepath.Join(t.TempDir(), "out.jsonl"), "max_length": "120"},
 	})
 }
@@ -44,7 +33,7 @@ func TestBrokenPluginFails(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	results := conformance.Check(ctx, conformance.Config{
-		Binary:   build(t, "./testdata/broken", "tact-plugin-broken"),
+		Binary:   conformance.Build(t, "./testdata/broken"),
 		Settings: map[string]string{"anything": "1"},
 		Timeout:  2 * time.Second,
 	})
@@ -102,5 +91,35 @@ func TestNotAPlugin(t *testing.T) {
 		if r.Name != "handshake" && !r.Skipped {
 			t.Errorf("%s ran after a failed handshake: %+v", r.Name, r)
 		}
+	}
+}
+
+// fatalRecorder is a testing.TB whose Fatalf records the message and ends the goroutine,
+// so a test can see how Build fails.
+type fatalRecorder struct {
+	testing.TB
+	msg string
+}
+
+func (r *fatalRecorder) Fatalf(format string, args ...any) {
+	r.msg = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+// Build names the binary as the daemon expects, and a package that does not compile
+// fails the test with the compiler's message.
+func TestBuild(t *testing.T) {
+	if bin := conformance.Build(t, "./testdata/broken"); filepath.Base(bin) != "tact-plugin-broken" {
+		t.Errorf("Build(./testdata/broken) = %s, want a binary named tact-plugin-broken", bin)
+	}
+	rec := &fatalRecorder{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		conformance.Build(rec, "./testdata/nocompile")
+	}()
+	<-done
+	if !strings.Contains(rec.msg, "go build ./testdata/nocompile") || !strings.Contains(rec.msg, "undefinedFunction") {
+		t.Errorf("a failed build reported %q; want the package and the compiler's message", rec.msg)
 	}
 }

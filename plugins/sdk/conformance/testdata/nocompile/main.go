@@ -1,0 +1,4 @@
+// Command nocompile does not compile, for TestBuild.
+package main
+
+func main() { undefinedFunction() }
