@@ -121,10 +121,8 @@ func (n *Network) Describe(ctx context.Context) (sdk.Description, error) {
 
 // Configure checks the settings and logs in. Refused credentials are an Auth error.
 func (n *Network) Configure(ctx context.Context, settings map[string]string) error {
-	for k := range settings {
-		if !slices.Contains(settingKeys, k) {
-			return sdk.Errorf(sdk.Permanent, "bluesky: unknown setting %q: the settings are %s", k, strings.Join(settingKeys, ", "))
-		}
+	if err := sdk.CheckSettingKeys("bluesky", settings, settingKeys); err != nil {
+		return err
 	}
 	a := &account{service: strings.TrimRight(strings.TrimSpace(settings["service"]), "/")}
 	if a.service == "" {

@@ -22,6 +22,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -34,6 +35,9 @@ const Version = "1.0.0"
 
 // MaxLength is the longest post the example network accepts, in code points.
 const MaxLength = 280
+
+// settingKeys are the settings Configure understands.
+var settingKeys = []string{"server", "token"}
 
 // Network is one account on the example network.
 type Network struct {
@@ -68,7 +72,7 @@ func (n *Network) Describe(context.Context) (sdk.Description, error) {
 		Counting:      sdk.CountRunes,
 		MaxMedia:      0,
 		Capabilities:  []string{"lookup", "delete", "trends"},
-		SettingsKeys:  []string{"server", "token"},
+		SettingsKeys:  slices.Clone(settingKeys),
 		SecretSetting: []string{"token"},
 	}, nil
 }
@@ -76,10 +80,8 @@ func (n *Network) Describe(context.Context) (sdk.Description, error) {
 // Configure checks the settings and that the token works: a refused token is an Auth
 // error, so the daemon holds the account's posts and tells a person.
 func (n *Network) Configure(ctx context.Context, settings map[string]string) error {
-	for k := range settings {
-		if k != "server" && k != "token" {
-			return sdk.Errorf(sdk.Permanent, "example: unknown setting %q; the example plugin understands server and token", k)
-		}
+	if err := sdk.CheckSettingKeys("example", settings, settingKeys); err != nil {
+		return err // a typo in tact.toml must not be silently ignored
 	}
 	u, err := url.Parse(settings["server"])
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

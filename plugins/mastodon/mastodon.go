@@ -155,10 +155,8 @@ func (n *Network) Describe(ctx context.Context) (sdk.Description, error) {
 // Configure checks the settings, verifies the token with the server, and reads the
 // server's limits. A rejected token is an Auth error; a bad setting is Permanent.
 func (n *Network) Configure(ctx context.Context, settings map[string]string) error {
-	for k := range settings {
-		if !slices.Contains(settingKeys, k) {
-			return sdk.Errorf(sdk.Permanent, "mastodon: unknown setting %q: the settings are %s", k, strings.Join(settingKeys, ", "))
-		}
+	if err := sdk.CheckSettingKeys("mastodon", settings, settingKeys); err != nil {
+		return err
 	}
 	server := strings.TrimRight(strings.TrimSpace(settings["server"]), "/")
 	u, err := url.Parse(server)

@@ -132,10 +132,8 @@ func (n *Network) Describe(ctx context.Context) (sdk.Description, error) {
 // Configure checks the settings. It sends nothing: a receiver need not answer anything but
 // publishes.
 func (n *Network) Configure(ctx context.Context, settings map[string]string) error {
-	for k := range settings {
-		if !slices.Contains(settingKeys, k) {
-			return sdk.Errorf(sdk.Permanent, "webhook: unknown setting %q: the settings are %s", k, strings.Join(settingKeys, ", "))
-		}
+	if err := sdk.CheckSettingKeys("webhook", settings, settingKeys); err != nil {
+		return err
 	}
 	u, err := url.Parse(strings.TrimSpace(settings["url"]))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
