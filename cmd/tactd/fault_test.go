@@ -265,7 +265,7 @@ func client(d *daemonProc, l *ledger, rnd *rand.Rand, campaigns []string, cycle 
 		}
 		// Now and then pause a campaign for good (the first one is never paused, so
 		// publishing goes on).
-		if c := campaigns[1+rnd.Intn(len(campaigns)-1)]; rnd.Intn(40) == 0 {
+		if c := campaigns[1+rnd.Intn(len(campaigns)-1)]; rnd.Intn(150) == 0 {
 			if _, done := l.pausedAt(c); !done {
 				code, _ := d.call("POST", "/api/v1/campaigns/"+c+"/pause", map[string]any{"reason": fmt.Sprintf("kill test cycle %d", cycle)})
 				if code == 200 {
