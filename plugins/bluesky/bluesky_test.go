@@ -1,9 +1,7 @@
 package bluesky_test
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,14 +12,9 @@ import (
 
 	"github.com/tact-hq/tact/plugins/bluesky"
 	"github.com/tact-hq/tact/plugins/bluesky/blueskytest"
+	"github.com/tact-hq/tact/plugins/internal/plugintest"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
-
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
 
 func newServer(t *testing.T) *blueskytest.Server {
 	srv := blueskytest.New()
@@ -32,22 +25,10 @@ func newServer(t *testing.T) *blueskytest.Server {
 func configured(t *testing.T, srv *blueskytest.Server, opts ...bluesky.Option) *bluesky.Network {
 	t.Helper()
 	n := bluesky.New(opts...)
-	if err := n.Configure(ctx(t), map[string]string{"service": srv.URL, "identifier": srv.Handle, "app_password": srv.AppPassword}); err != nil {
+	if err := n.Configure(plugintest.Context(t), map[string]string{"service": srv.URL, "identifier": srv.Handle, "app_password": srv.AppPassword}); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
 	return n
-}
-
-func wantKind(t *testing.T, err error, k sdk.ErrorKind, contains string) *sdk.Error {
-	t.Helper()
-	var e *sdk.Error
-	if !errors.As(err, &e) || e.Kind != k {
-		t.Fatalf("error = %v (kind %q), want kind %q", err, sdk.KindOf(err), k)
-	}
-	if !strings.Contains(err.Error(), contains) {
-		t.Fatalf("error %q does not say %q", err, contains)
-	}
-	return e
 }
 
 func TestRecordKeyIsADeterministicTID(t *testing.T) {
@@ -71,16 +52,16 @@ func TestRecordKeyIsADeterministicTID(t *testing.T) {
 func TestConfigure(t *testing.T) {
 	srv := newServer(t)
 	n := bluesky.New()
-	err := n.Configure(ctx(t), map[string]string{"service": srv.URL, "identifier": srv.Handle, "app_password": "wrong"})
-	wantKind(t, err, sdk.Auth, "Invalid identifier or password")
-	wantKind(t, n.Configure(ctx(t), map[string]string{"service": srv.URL, "app_password": "x"}), sdk.Permanent, `"identifier" is empty`)
-	wantKind(t, n.Configure(ctx(t), map[string]string{"service": srv.URL, "identifier": "a.test"}), sdk.Permanent, `"app_password" is empty`)
-	wantKind(t, n.Configure(ctx(t), map[string]string{"service": "bsky.social", "identifier": "a", "app_password": "b"}), sdk.Permanent, "PDS base URL")
-	wantKind(t, n.Configure(ctx(t), map[string]string{"password": "b"}), sdk.Permanent, `unknown setting "password"`)
-	if _, err := n.Publish(ctx(t), sdk.Post{Text: "x"}, "k"); err == nil {
+	err := n.Configure(plugintest.Context(t), map[string]string{"service": srv.URL, "identifier": srv.Handle, "app_password": "wrong"})
+	plugintest.WantKind(t, err, sdk.Auth, "Invalid identifier or password")
+	plugintest.WantKind(t, n.Configure(plugintest.Context(t), map[string]string{"service": srv.URL, "app_password": "x"}), sdk.Permanent, `"identifier" is empty`)
+	plugintest.WantKind(t, n.Configure(plugintest.Context(t), map[string]string{"service": srv.URL, "identifier": "a.test"}), sdk.Permanent, `"app_password" is empty`)
+	plugintest.WantKind(t, n.Configure(plugintest.Context(t), map[string]string{"service": "bsky.social", "identifier": "a", "app_password": "b"}), sdk.Permanent, "PDS base URL")
+	plugintest.WantKind(t, n.Configure(plugintest.Context(t), map[string]string{"password": "b"}), sdk.Permanent, `unknown setting "password"`)
+	if _, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "x"}, "k"); err == nil {
 		t.Fatal("Publish without a session succeeded")
 	}
-	d, _ := n.Describe(ctx(t))
+	d, _ := n.Describe(plugintest.Context(t))
 	if d.MaxLength != 300 || d.Counting != sdk.CountGraphemes || d.MaxMedia != 4 {
 		t.Fatalf("Describe = %+v", d)
 	}
@@ -91,7 +72,7 @@ func TestPublishWithFacetsAtByteOffsets(t *testing.T) {
 	srv.Handles["bob.example.com"] = "did:plc:bob"
 	n := configured(t, srv)
 	text := "Été 🌞 à Lisbonne 👨‍👩‍👧 : https://tact.example/été?x=1. Merci @bob.example.com et @nobody.example.org !"
-	r, err := n.Publish(ctx(t), sdk.Post{Text: text, Link: "https://tact.example/offre", Language: "fr"}, "k1")
+	r, err := n.Publish(plugintest.Context(t), sdk.Post{Text: text, Link: "https://tact.example/offre", Language: "fr"}, "k1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,12 +118,12 @@ func TestRepeatedKeyGivesTheOriginalReceipt(t *testing.T) {
 		srv.DuplicateStatus = dup
 		now := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
 		n := configured(t, srv, bluesky.WithClock(func() time.Time { return now }))
-		first, err := n.Publish(ctx(t), sdk.Post{Text: "once"}, "same")
+		first, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "once"}, "same")
 		if err != nil {
 			t.Fatal(err)
 		}
 		now = now.Add(time.Hour) // a retry, later, in another process
-		again, err := configured(t, srv, bluesky.WithClock(func() time.Time { return now })).Publish(ctx(t), sdk.Post{Text: "once"}, "same")
+		again, err := configured(t, srv, bluesky.WithClock(func() time.Time { return now })).Publish(plugintest.Context(t), sdk.Post{Text: "once"}, "same")
 		if err != nil || again != first {
 			t.Fatalf("duplicate answered %d: repeat = %+v, %v; want %+v", dup, again, err, first)
 		}
@@ -156,23 +137,23 @@ func TestCrashAfterCreateIsFoundByLookup(t *testing.T) {
 	srv := newServer(t)
 	n := configured(t, srv)
 	srv.DropAfterCreate(1)
-	_, err := n.Publish(ctx(t), sdk.Post{Text: "the answer was lost"}, "lost")
+	_, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "the answer was lost"}, "lost")
 	if err == nil {
 		// The plugin itself recovered it through getRecord: also fine, as long as it is one post.
 		t.Log("Publish recovered the receipt itself")
 	}
 	restarted := configured(t, srv)
-	r, found, err := restarted.Lookup(ctx(t), "lost")
+	r, found, err := restarted.Lookup(plugintest.Context(t), "lost")
 	if err != nil || !found || !strings.HasSuffix(r.RemoteID, bluesky.RecordKey("lost")) {
 		t.Fatalf("Lookup = %+v, %v, %v", r, found, err)
 	}
-	if _, err := restarted.Publish(ctx(t), sdk.Post{Text: "the answer was lost"}, "lost"); err != nil {
+	if _, err := restarted.Publish(plugintest.Context(t), sdk.Post{Text: "the answer was lost"}, "lost"); err != nil {
 		t.Fatal(err)
 	}
 	if len(srv.Records()) != 1 {
 		t.Fatalf("%d records, want 1", len(srv.Records()))
 	}
-	if _, found, err := restarted.Lookup(ctx(t), "never"); err != nil || found {
+	if _, found, err := restarted.Lookup(plugintest.Context(t), "never"); err != nil || found {
 		t.Fatalf("Lookup(never) = %v, %v; want not found", found, err)
 	}
 }
@@ -182,7 +163,7 @@ func TestExpiredSessionIsRenewed(t *testing.T) {
 	n := configured(t, srv)
 
 	srv.ExpireAccessTokens()
-	if _, err := n.Publish(ctx(t), sdk.Post{Text: "after expiry"}, "e1"); err != nil {
+	if _, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "after expiry"}, "e1"); err != nil {
 		t.Fatal(err)
 	}
 	if srv.Calls("com.atproto.server.refreshSession") != 1 || srv.Calls("com.atproto.server.createSession") != 1 {
@@ -191,7 +172,7 @@ func TestExpiredSessionIsRenewed(t *testing.T) {
 
 	srv.ExpireAccessTokens()
 	srv.ExpireRefreshTokens()
-	if _, err := n.Publish(ctx(t), sdk.Post{Text: "after both expired"}, "e2"); err != nil {
+	if _, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "after both expired"}, "e2"); err != nil {
 		t.Fatal(err)
 	}
 	if srv.Calls("com.atproto.server.createSession") != 2 {
@@ -205,8 +186,8 @@ func TestExpiredSessionIsRenewed(t *testing.T) {
 	srv.ExpireAccessTokens()
 	srv.ExpireRefreshTokens()
 	srv.AppPassword = "revoked"
-	_, err := n.Publish(ctx(t), sdk.Post{Text: "no way"}, "e3")
-	wantKind(t, err, sdk.Auth, "app_password")
+	_, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "no way"}, "e3")
+	plugintest.WantKind(t, err, sdk.Auth, "app_password")
 	if len(srv.Records()) != 2 {
 		t.Fatal("a record was created without a session")
 	}
@@ -221,27 +202,27 @@ func TestErrorsAreTyped(t *testing.T) {
 	srv.Fail(blueskytest.Fault{NSID: "com.atproto.repo.createRecord", Status: 429,
 		Header: http.Header{"Ratelimit-Limit": {"5000"}, "Ratelimit-Remaining": {"0"}, "Ratelimit-Reset": {"1795420920"}, "Ratelimit-Policy": {"5000;w=3600"}},
 		Body:   `{"error":"RateLimitExceeded","message":"Rate Limit Exceeded"}`})
-	_, err := n.Publish(ctx(t), post, "r")
-	if e := wantKind(t, err, sdk.RateLimited, "Rate Limit Exceeded"); e.RetryAfter != time.Unix(1795420920, 0).Sub(now) {
+	_, err := n.Publish(plugintest.Context(t), post, "r")
+	if e := plugintest.WantKind(t, err, sdk.RateLimited, "Rate Limit Exceeded"); e.RetryAfter != time.Unix(1795420920, 0).Sub(now) {
 		t.Fatalf("RetryAfter = %s, want %s", e.RetryAfter, time.Unix(1795420920, 0).Sub(now))
 	}
 
 	srv.Fail(blueskytest.Fault{NSID: "com.atproto.repo.createRecord", Status: 502, Body: `{"error":"UpstreamFailure","message":"upstream down"}`})
-	_, err = n.Publish(ctx(t), post, "r")
-	wantKind(t, err, sdk.Retryable, "upstream down")
+	_, err = n.Publish(plugintest.Context(t), post, "r")
+	plugintest.WantKind(t, err, sdk.Retryable, "upstream down")
 
 	srv.Fail(blueskytest.Fault{NSID: "com.atproto.repo.createRecord", Status: 400, Body: `{"error":"InvalidRequest","message":"Invalid app.bsky.feed.post record: Record/text must not be longer than 300 graphemes"}`})
-	_, err = n.Publish(ctx(t), post, "r")
-	wantKind(t, err, sdk.Permanent, "300 graphemes")
+	_, err = n.Publish(plugintest.Context(t), post, "r")
+	plugintest.WantKind(t, err, sdk.Permanent, "300 graphemes")
 	if len(srv.Records()) != 0 {
 		t.Fatal("a failed publish created a record")
 	}
-	if _, err := n.Publish(ctx(t), post, "r"); err != nil {
+	if _, err := n.Publish(plugintest.Context(t), post, "r"); err != nil {
 		t.Fatalf("retry after the errors: %v", err)
 	}
 	srv.Close()
-	_, err = n.Publish(ctx(t), post, "r2")
-	wantKind(t, err, sdk.Retryable, "")
+	_, err = n.Publish(plugintest.Context(t), post, "r2")
+	plugintest.WantKind(t, err, sdk.Retryable, "")
 }
 
 func TestValidateCountsGraphemesAndBytes(t *testing.T) {
@@ -268,7 +249,7 @@ func TestValidateCountsGraphemesAndBytes(t *testing.T) {
 		{"empty", sdk.Post{}, "empty"},
 	}
 	for _, tt := range tests {
-		problems, err := n.Validate(ctx(t), tt.post)
+		problems, err := n.Validate(plugintest.Context(t), tt.post)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -287,7 +268,7 @@ func TestImagesAreUploadedAndEmbedded(t *testing.T) {
 	n := configured(t, srv)
 	img := filepath.Join(t.TempDir(), "a.png")
 	_ = os.WriteFile(img, []byte("\x89PNG fake"), 0o600)
-	if _, err := n.Publish(ctx(t), sdk.Post{Text: "look", Media: []sdk.Media{{Path: img, Alt: "a chart"}}}, "img"); err != nil {
+	if _, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "look", Media: []sdk.Media{{Path: img, Alt: "a chart"}}}, "img"); err != nil {
 		t.Fatal(err)
 	}
 	var embed struct {
@@ -309,7 +290,7 @@ func TestImagesAreUploadedAndEmbedded(t *testing.T) {
 		t.Fatalf("embed = %+v", embed)
 	}
 	// A repeat does not upload again.
-	if _, err := n.Publish(ctx(t), sdk.Post{Text: "look", Media: []sdk.Media{{Path: img, Alt: "a chart"}}}, "img"); err != nil {
+	if _, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "look", Media: []sdk.Media{{Path: img, Alt: "a chart"}}}, "img"); err != nil {
 		t.Fatal(err)
 	}
 	if srv.Calls("com.atproto.repo.uploadBlob") != 1 || len(srv.Records()) != 1 {
@@ -320,23 +301,23 @@ func TestImagesAreUploadedAndEmbedded(t *testing.T) {
 func TestDelete(t *testing.T) {
 	srv := newServer(t)
 	n := configured(t, srv)
-	r, err := n.Publish(ctx(t), sdk.Post{Text: "bye"}, "d")
+	r, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "bye"}, "d")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.Delete(ctx(t), r.RemoteID); err != nil {
+	if err := n.Delete(plugintest.Context(t), r.RemoteID); err != nil {
 		t.Fatal(err)
 	}
 	if len(srv.Records()) != 0 {
 		t.Fatal("record still there")
 	}
-	if _, found, err := n.Lookup(ctx(t), "d"); err != nil || found {
+	if _, found, err := n.Lookup(plugintest.Context(t), "d"); err != nil || found {
 		t.Fatalf("Lookup after Delete = %v, %v", found, err)
 	}
-	if err := n.Delete(ctx(t), r.RemoteID); err != nil {
+	if err := n.Delete(plugintest.Context(t), r.RemoteID); err != nil {
 		t.Fatalf("deleting again: %v", err)
 	}
-	wantKind(t, n.Delete(ctx(t), "at://did:plc:someone/app.bsky.feed.post/abc"), sdk.Permanent, "not a post of this account")
+	plugintest.WantKind(t, n.Delete(plugintest.Context(t), "at://did:plc:someone/app.bsky.feed.post/abc"), sdk.Permanent, "not a post of this account")
 }
 
 // Several publishes that all meet the expired token renew the session once between them.
@@ -347,7 +328,7 @@ func TestConcurrentCallsShareOneRenewal(t *testing.T) {
 	errs := make(chan error, 5)
 	for i := range 5 {
 		go func() {
-			_, err := n.Publish(ctx(t), sdk.Post{Text: "parallel"}, "p"+string(rune('a'+i)))
+			_, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "parallel"}, "p"+string(rune('a'+i)))
 			errs <- err
 		}()
 	}
@@ -368,8 +349,8 @@ func TestHandleResolutionFailureIsRetryable(t *testing.T) {
 	srv := newServer(t)
 	n := configured(t, srv)
 	srv.Fail(blueskytest.Fault{NSID: "com.atproto.identity.resolveHandle", Status: 503, Body: `{"error":"InternalServerError","message":"resolver down"}`})
-	_, err := n.Publish(ctx(t), sdk.Post{Text: "hi @bob.example.com"}, "m")
-	wantKind(t, err, sdk.Retryable, "resolver down")
+	_, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "hi @bob.example.com"}, "m")
+	plugintest.WantKind(t, err, sdk.Retryable, "resolver down")
 	if len(srv.Records()) != 0 {
 		t.Fatal("posted without the mention's facet")
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tact-hq/tact/plugins/host"
+	"github.com/tact-hq/tact/plugins/internal/plugintest"
 	"github.com/tact-hq/tact/plugins/sdk"
 	"github.com/tact-hq/tact/plugins/sdk/conformance"
 )
@@ -31,13 +32,13 @@ func TestPluginProcessDiesMidPublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := first.Start(ctx(t), "brand"); err != nil {
+	if err := first.Start(plugintest.Context(t), "brand"); err != nil {
 		t.Fatal(err)
 	}
 	net1, _ := first.Network("brand")
 	published := make(chan error, 1)
 	go func() {
-		_, err := net1.Publish(ctx(t), post, "campaign-3/post-9")
+		_, err := net1.Publish(plugintest.Context(t), post, "campaign-3/post-9")
 		published <- err
 	}()
 	deadline := time.Now().Add(20 * time.Second)
@@ -63,11 +64,11 @@ func TestPluginProcessDiesMidPublish(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer second.Close()
-	if err := second.Start(ctx(t), "brand"); err != nil {
+	if err := second.Start(plugintest.Context(t), "brand"); err != nil {
 		t.Fatal(err)
 	}
 	net2, _ := second.Network("brand")
-	c, cancel := context.WithTimeout(ctx(t), 10*time.Second)
+	c, cancel := context.WithTimeout(plugintest.Context(t), 10*time.Second)
 	defer cancel()
 	r, found, err := net2.Lookup(c, "campaign-3/post-9")
 	if err != nil || !found || r.RemoteID != created.ID {

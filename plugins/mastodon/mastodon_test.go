@@ -1,8 +1,6 @@
 package mastodon_test
 
 import (
-	"context"
-	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,16 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tact-hq/tact/plugins/internal/plugintest"
 	"github.com/tact-hq/tact/plugins/mastodon"
 	"github.com/tact-hq/tact/plugins/mastodon/mastodontest"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
-
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
 
 func settings(srv *mastodontest.Server, extra ...string) map[string]string {
 	s := map[string]string{"server": srv.URL, "token": srv.Token}
@@ -33,7 +26,7 @@ func settings(srv *mastodontest.Server, extra ...string) map[string]string {
 func configured(t *testing.T, srv *mastodontest.Server, opts []mastodon.Option, extra ...string) *mastodon.Network {
 	t.Helper()
 	n := mastodon.New(append([]mastodon.Option{mastodon.WithMediaPolling(time.Millisecond, 10*time.Second)}, opts...)...)
-	if err := n.Configure(ctx(t), settings(srv, extra...)); err != nil {
+	if err := n.Configure(plugintest.Context(t), settings(srv, extra...)); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
 	return n
@@ -45,28 +38,16 @@ func newServer(t *testing.T) *mastodontest.Server {
 	return srv
 }
 
-func wantKind(t *testing.T, err error, k sdk.ErrorKind, contains string) *sdk.Error {
-	t.Helper()
-	var e *sdk.Error
-	if !errors.As(err, &e) || e.Kind != k {
-		t.Fatalf("error = %v (kind %q), want kind %q", err, sdk.KindOf(err), k)
-	}
-	if !strings.Contains(err.Error(), contains) {
-		t.Fatalf("error %q does not say %q", err, contains)
-	}
-	return e
-}
-
 func TestConfigureChecksSettingsAndToken(t *testing.T) {
 	srv := newServer(t)
 	n := mastodon.New()
-	wantKind(t, n.Configure(ctx(t), map[string]string{"server": srv.URL, "token": "wrong"}), sdk.Auth, "The access token is invalid")
-	wantKind(t, n.Configure(ctx(t), map[string]string{"token": "x"}), sdk.Permanent, `setting "server"`)
-	wantKind(t, n.Configure(ctx(t), map[string]string{"server": "social.example", "token": "x"}), sdk.Permanent, "base URL")
-	wantKind(t, n.Configure(ctx(t), map[string]string{"server": srv.URL}), sdk.Permanent, `setting "token" is empty`)
-	wantKind(t, n.Configure(ctx(t), settings(srv, "visibility", "friends")), sdk.Permanent, "public, unlisted, private or direct")
-	wantKind(t, n.Configure(ctx(t), settings(srv, "servr", "x")), sdk.Permanent, `unknown setting "servr"`)
-	if _, err := n.Publish(ctx(t), sdk.Post{Text: "hi"}, "k"); err == nil {
+	plugintest.WantKind(t, n.Configure(plugintest.Context(t), map[string]string{"server": srv.URL, "token": "wrong"}), sdk.Auth, "The access token is invalid")
+	plugintest.WantKind(t, n.Configure(plugintest.Context(t), map[string]string{"token": "x"}), sdk.Permanent, `setting "server"`)
+	plugintest.WantKind(t, n.Configure(plugintest.Context(t), map[string]string{"server": "social.example", "token": "x"}), sdk.Permanent, "base URL")
+	plugintest.WantKind(t, n.Configure(plugintest.Context(t), map[string]string{"server": srv.URL}), sdk.Permanent, `setting "token" is empty`)
+	plugintest.WantKind(t, n.Configure(plugintest.Context(t), settings(srv, "visibility", "friends")), sdk.Permanent, "public, unlisted, private or direct")
+	plugintest.WantKind(t, n.Configure(plugintest.Context(t), settings(srv, "servr", "x")), sdk.Permanent, `unknown setting "servr"`)
+	if _, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "hi"}, "k"); err == nil {
 		t.Fatal("Publish after failed Configure succeeded")
 	}
 	if len(srv.Statuses()) != 0 {
@@ -76,18 +57,18 @@ func TestConfigureChecksSettingsAndToken(t *testing.T) {
 
 func TestDescribeReportsServerLimits(t *testing.T) {
 	srv := newServer(t)
-	d, _ := mastodon.New().Describe(ctx(t))
+	d, _ := mastodon.New().Describe(plugintest.Context(t))
 	if d.MaxLength != 500 || d.MaxMedia != 4 || d.Counting != sdk.CountMastodon || d.Name != "mastodon" {
 		t.Fatalf("unconfigured Describe = %+v, want Mastodon defaults", d)
 	}
 	srv.MaxCharacters, srv.MaxMedia = 5000, 6
-	d, _ = configured(t, srv, nil).Describe(ctx(t))
+	d, _ = configured(t, srv, nil).Describe(plugintest.Context(t))
 	if d.MaxLength != 5000 || d.MaxMedia != 6 || len(d.MediaTypes) != len(srv.MediaTypes) {
 		t.Fatalf("Describe = %+v, want the server's v2 limits", d)
 	}
 	pleroma := newServer(t)
 	pleroma.NoV2Instance, pleroma.MaxCharacters = true, 5000
-	d, _ = configured(t, pleroma, nil).Describe(ctx(t))
+	d, _ = configured(t, pleroma, nil).Describe(plugintest.Context(t))
 	if d.MaxLength != 5000 {
 		t.Fatalf("MaxLength = %d, want max_toot_chars from /api/v1/instance", d.MaxLength)
 	}
@@ -118,7 +99,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			problems, err := n.Validate(ctx(t), tt.post)
+			problems, err := n.Validate(plugintest.Context(t), tt.post)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -142,7 +123,7 @@ func TestPublishPostsOnceAndReturnsTheStatus(t *testing.T) {
 	srv := newServer(t)
 	n := configured(t, srv, nil, "visibility", "unlisted", "language", "fr")
 	post := sdk.Post{Text: "Bonjour", Link: "https://tact.example/p/1", Language: "en-GB"}
-	r, err := n.Publish(ctx(t), post, "key-1")
+	r, err := n.Publish(plugintest.Context(t), post, "key-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,20 +140,20 @@ func TestPublishPostsOnceAndReturnsTheStatus(t *testing.T) {
 	}
 
 	// Same key again, same process: the receipt, no second post.
-	again, err := n.Publish(ctx(t), post, "key-1")
+	again, err := n.Publish(plugintest.Context(t), post, "key-1")
 	if err != nil || again != r {
 		t.Fatalf("repeat = %+v, %v; want %+v", again, err, r)
 	}
 	// Same key from a fresh process without state: Mastodon honours Idempotency-Key.
 	fresh := configured(t, srv, nil)
-	again, err = fresh.Publish(ctx(t), post, "key-1")
+	again, err = fresh.Publish(plugintest.Context(t), post, "key-1")
 	if err != nil || again.RemoteID != r.RemoteID {
 		t.Fatalf("repeat from a new process = %+v, %v; want id %s", again, err, r.RemoteID)
 	}
 	if n := len(srv.Statuses()); n != 1 {
 		t.Fatalf("%d statuses after repeats, want 1", n)
 	}
-	if _, err := n.Publish(ctx(t), sdk.Post{Text: "other"}, "key-2"); err != nil {
+	if _, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "other"}, "key-2"); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(srv.Statuses()); n != 2 {
@@ -188,7 +169,7 @@ func TestPublishWaitsForMediaProcessing(t *testing.T) {
 	if err := os.WriteFile(img, []byte("\xff\xd8\xff\xe0fake jpeg"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := n.Publish(ctx(t), sdk.Post{Text: "with a photo", Media: []sdk.Media{{Path: img, Alt: "a cat"}}}, "m1"); err != nil {
+	if _, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "with a photo", Media: []sdk.Media{{Path: img, Alt: "a cat"}}}, "m1"); err != nil {
 		t.Fatal(err)
 	}
 	st := srv.Statuses()
@@ -210,8 +191,8 @@ func TestErrorsAreTyped(t *testing.T) {
 		n := configured(t, srv, []mastodon.Option{clock})
 		srv.Fail(mastodontest.Fault{Method: "POST", Path: "/api/v1/statuses", Status: 429, Body: `{"error":"Too many requests"}`,
 			Header: http.Header{"X-Ratelimit-Limit": {"300"}, "X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {"2026-11-22T09:02:30.000Z"}}})
-		_, err := n.Publish(ctx(t), post, "k")
-		if e := wantKind(t, err, sdk.RateLimited, "Too many requests"); e.RetryAfter != 150*time.Second {
+		_, err := n.Publish(plugintest.Context(t), post, "k")
+		if e := plugintest.WantKind(t, err, sdk.RateLimited, "Too many requests"); e.RetryAfter != 150*time.Second {
 			t.Fatalf("RetryAfter = %s, want 2m30s", e.RetryAfter)
 		}
 	})
@@ -219,8 +200,8 @@ func TestErrorsAreTyped(t *testing.T) {
 		srv := newServer(t)
 		n := configured(t, srv, []mastodon.Option{clock})
 		srv.Fail(mastodontest.Fault{Method: "POST", Path: "/api/v1/statuses", Status: 429, Header: http.Header{"Retry-After": {"42"}}, Body: `{"error":"Too many requests"}`})
-		_, err := n.Publish(ctx(t), post, "k")
-		if e := wantKind(t, err, sdk.RateLimited, ""); e.RetryAfter != 42*time.Second {
+		_, err := n.Publish(plugintest.Context(t), post, "k")
+		if e := plugintest.WantKind(t, err, sdk.RateLimited, ""); e.RetryAfter != 42*time.Second {
 			t.Fatalf("RetryAfter = %s, want 42s", e.RetryAfter)
 		}
 	})
@@ -228,10 +209,10 @@ func TestErrorsAreTyped(t *testing.T) {
 		srv := newServer(t)
 		n := configured(t, srv, nil)
 		srv.Fail(mastodontest.Fault{Method: "POST", Path: "/api/v1/statuses", Status: 503, Body: "<html>Bad gateway</html>"})
-		_, err := n.Publish(ctx(t), post, "k")
-		wantKind(t, err, sdk.Retryable, "503")
+		_, err := n.Publish(plugintest.Context(t), post, "k")
+		plugintest.WantKind(t, err, sdk.Retryable, "503")
 		// The retry succeeds and posts exactly once.
-		if _, err := n.Publish(ctx(t), post, "k"); err != nil {
+		if _, err := n.Publish(plugintest.Context(t), post, "k"); err != nil {
 			t.Fatal(err)
 		}
 		if len(srv.Statuses()) != 1 {
@@ -242,36 +223,36 @@ func TestErrorsAreTyped(t *testing.T) {
 		srv := newServer(t)
 		n := configured(t, srv, nil)
 		srv.MaxCharacters = 3 // the server changed its mind after Configure read 500
-		_, err := n.Publish(ctx(t), post, "k")
-		wantKind(t, err, sdk.Permanent, "Text character limit of 3 exceeded")
+		_, err := n.Publish(plugintest.Context(t), post, "k")
+		plugintest.WantKind(t, err, sdk.Permanent, "Text character limit of 3 exceeded")
 	})
 	t.Run("400 refusal (GoToSocial)", func(t *testing.T) {
 		srv := newServer(t)
 		srv.RefusalStatus = http.StatusBadRequest
 		n := configured(t, srv, nil)
 		srv.MaxCharacters = 3
-		_, err := n.Publish(ctx(t), post, "k")
-		wantKind(t, err, sdk.Permanent, "Text character limit of 3 exceeded")
+		_, err := n.Publish(plugintest.Context(t), post, "k")
+		plugintest.WantKind(t, err, sdk.Permanent, "Text character limit of 3 exceeded")
 	})
 	t.Run("401 revoked token", func(t *testing.T) {
 		srv := newServer(t)
 		n := configured(t, srv, nil)
 		srv.Revoke()
-		_, err := n.Publish(ctx(t), post, "k")
-		wantKind(t, err, sdk.Auth, "The access token is invalid")
+		_, err := n.Publish(plugintest.Context(t), post, "k")
+		plugintest.WantKind(t, err, sdk.Auth, "The access token is invalid")
 	})
 	t.Run("connection refused", func(t *testing.T) {
 		srv := newServer(t)
 		n := configured(t, srv, nil)
 		srv.Close()
-		_, err := n.Publish(ctx(t), post, "k")
-		wantKind(t, err, sdk.Retryable, "")
+		_, err := n.Publish(plugintest.Context(t), post, "k")
+		plugintest.WantKind(t, err, sdk.Retryable, "")
 	})
 	t.Run("invalid post is refused before sending", func(t *testing.T) {
 		srv := newServer(t)
 		n := configured(t, srv, nil)
-		_, err := n.Publish(ctx(t), sdk.Post{Text: strings.Repeat("a", 501)}, "k")
-		wantKind(t, err, sdk.Permanent, "501 characters")
+		_, err := n.Publish(plugintest.Context(t), sdk.Post{Text: strings.Repeat("a", 501)}, "k")
+		plugintest.WantKind(t, err, sdk.Permanent, "501 characters")
 		if srv.Count("POST", "/api/v1/statuses") != 0 {
 			t.Fatal("an invalid post was sent")
 		}
@@ -281,51 +262,51 @@ func TestErrorsAreTyped(t *testing.T) {
 func TestDelete(t *testing.T) {
 	srv := newServer(t)
 	n := configured(t, srv, nil)
-	r, err := n.Publish(ctx(t), sdk.Post{Text: "to be removed"}, "d1")
+	r, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "to be removed"}, "d1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.Delete(ctx(t), r.RemoteID); err != nil {
+	if err := n.Delete(plugintest.Context(t), r.RemoteID); err != nil {
 		t.Fatal(err)
 	}
 	if len(srv.Statuses()) != 0 {
 		t.Fatal("status still there after Delete")
 	}
-	if err := n.Delete(ctx(t), r.RemoteID); err != nil {
+	if err := n.Delete(plugintest.Context(t), r.RemoteID); err != nil {
 		t.Fatalf("deleting a status already gone: %v", err)
 	}
 	srv.Revoke()
-	wantKind(t, n.Delete(ctx(t), "123"), sdk.Auth, "")
+	plugintest.WantKind(t, n.Delete(plugintest.Context(t), "123"), sdk.Auth, "")
 }
 
 func TestLookup(t *testing.T) {
 	srv := newServer(t)
 	dir := t.TempDir()
 	n := configured(t, srv, nil, "state_dir", dir)
-	r, err := n.Publish(ctx(t), sdk.Post{Text: "findable"}, "l1")
+	r, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "findable"}, "l1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, found, err := n.Lookup(ctx(t), "l1")
+	got, found, err := n.Lookup(plugintest.Context(t), "l1")
 	if err != nil || !found || got != r {
 		t.Fatalf("Lookup(l1) = %+v, %v, %v; want %+v", got, found, err, r)
 	}
-	if _, found, err := n.Lookup(ctx(t), "never-sent"); err != nil || found {
+	if _, found, err := n.Lookup(plugintest.Context(t), "never-sent"); err != nil || found {
 		t.Fatalf("Lookup(never-sent) = %v, %v; want not found", found, err)
 	}
 	// A new process reading the same state_dir knows the same.
 	restarted := configured(t, srv, nil, "state_dir", dir)
-	got, found, err = restarted.Lookup(ctx(t), "l1")
+	got, found, err = restarted.Lookup(plugintest.Context(t), "l1")
 	if err != nil || !found || got.RemoteID != r.RemoteID || got.URL != r.URL {
 		t.Fatalf("Lookup(l1) after restart = %+v, %v, %v; want %+v", got, found, err, r)
 	}
-	if _, found, err := restarted.Lookup(ctx(t), "never-sent"); err != nil || found {
+	if _, found, err := restarted.Lookup(plugintest.Context(t), "never-sent"); err != nil || found {
 		t.Fatalf("Lookup(never-sent) after restart = %v, %v; want not found", found, err)
 	}
 
 	// Without state_dir, a new process cannot tell about keys it did not send.
 	stateless := configured(t, srv, nil)
-	_, _, err = stateless.Lookup(ctx(t), "l1")
+	_, _, err = stateless.Lookup(plugintest.Context(t), "l1")
 	if err == nil || !strings.Contains(err.Error(), "cannot tell") || !strings.Contains(err.Error(), "state_dir") {
 		t.Fatalf("stateless Lookup error = %v, want cannot tell + state_dir", err)
 	}
@@ -342,15 +323,15 @@ func TestCrashRecoveryOnServerIgnoringIdempotencyKey(t *testing.T) {
 
 	// An earlier post with the very same text belongs to another key: it must not be taken.
 	first := configured(t, srv, nil, "state_dir", dir)
-	earlier, err := first.Publish(ctx(t), sdk.Post{Text: text}, "campaign-1/post-1")
+	earlier, err := first.Publish(plugintest.Context(t), sdk.Post{Text: text}, "campaign-1/post-1")
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	crashed := configured(t, srv, nil, "state_dir", dir)
 	srv.DropAfterCreate(1)
-	_, err = crashed.Publish(ctx(t), sdk.Post{Text: text}, "campaign-1/post-2")
-	wantKind(t, err, sdk.Retryable, "")
+	_, err = crashed.Publish(plugintest.Context(t), sdk.Post{Text: text}, "campaign-1/post-2")
+	plugintest.WantKind(t, err, sdk.Retryable, "")
 	srv.AddStatus("something posted by hand meanwhile")
 	if n := len(srv.Statuses()); n != 3 {
 		t.Fatalf("%d statuses, want 3", n)
@@ -358,20 +339,20 @@ func TestCrashRecoveryOnServerIgnoringIdempotencyKey(t *testing.T) {
 	created := srv.Statuses()[1]
 
 	restarted := configured(t, srv, nil, "state_dir", dir)
-	r, found, err := restarted.Lookup(ctx(t), "campaign-1/post-2")
+	r, found, err := restarted.Lookup(plugintest.Context(t), "campaign-1/post-2")
 	if err != nil || !found || r.RemoteID != created.ID {
 		t.Fatalf("Lookup after crash = %+v, %v, %v; want status %s (not %s)", r, found, err, created.ID, earlier.RemoteID)
 	}
 	// The daemon, or a person, retries Publish: still no second post.
-	again, err := restarted.Publish(ctx(t), sdk.Post{Text: text}, "campaign-1/post-2")
+	again, err := restarted.Publish(plugintest.Context(t), sdk.Post{Text: text}, "campaign-1/post-2")
 	if err != nil || again.RemoteID != created.ID {
 		t.Fatalf("Publish after recovery = %+v, %v; want status %s", again, err, created.ID)
 	}
 	// Even a Publish retried without Lookup, in yet another process, finds it.
 	srv.DropAfterCreate(1)
-	_, _ = restarted.Publish(ctx(t), sdk.Post{Text: "second crash"}, "k3")
+	_, _ = restarted.Publish(plugintest.Context(t), sdk.Post{Text: "second crash"}, "k3")
 	other := configured(t, srv, nil, "state_dir", dir)
-	r3, err := other.Publish(ctx(t), sdk.Post{Text: "second crash"}, "k3")
+	r3, err := other.Publish(plugintest.Context(t), sdk.Post{Text: "second crash"}, "k3")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,14 +370,14 @@ func TestCrashBeforeTheServerActedIsNotFound(t *testing.T) {
 	dir := t.TempDir()
 	crashed := configured(t, srv, nil, "state_dir", dir)
 	srv.Fail(mastodontest.Fault{Method: "POST", Path: "/api/v1/statuses", Status: 502, Body: "bad gateway"})
-	_, err := crashed.Publish(ctx(t), sdk.Post{Text: "never arrived"}, "k")
-	wantKind(t, err, sdk.Retryable, "502")
+	_, err := crashed.Publish(plugintest.Context(t), sdk.Post{Text: "never arrived"}, "k")
+	plugintest.WantKind(t, err, sdk.Retryable, "502")
 
 	restarted := configured(t, srv, nil, "state_dir", dir)
-	if _, found, err := restarted.Lookup(ctx(t), "k"); err != nil || found {
+	if _, found, err := restarted.Lookup(plugintest.Context(t), "k"); err != nil || found {
 		t.Fatalf("Lookup = %v, %v; want not found", found, err)
 	}
-	if _, err := restarted.Publish(ctx(t), sdk.Post{Text: "never arrived"}, "k"); err != nil {
+	if _, err := restarted.Publish(plugintest.Context(t), sdk.Post{Text: "never arrived"}, "k"); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(srv.Statuses()); n != 1 {
@@ -410,12 +391,12 @@ func TestLookupCannotTellAfterTooManyStatuses(t *testing.T) {
 	dir := t.TempDir()
 	crashed := configured(t, srv, nil, "state_dir", dir)
 	srv.Fail(mastodontest.Fault{Method: "POST", Path: "/api/v1/statuses", Status: 504, Body: "timeout"})
-	_, _ = crashed.Publish(ctx(t), sdk.Post{Text: "lost in the crowd"}, "k")
+	_, _ = crashed.Publish(plugintest.Context(t), sdk.Post{Text: "lost in the crowd"}, "k")
 	for i := 0; i < 201; i++ {
 		srv.AddStatus("busy account")
 	}
 	restarted := configured(t, srv, nil, "state_dir", dir)
-	_, found, err := restarted.Lookup(ctx(t), "k")
+	_, found, err := restarted.Lookup(plugintest.Context(t), "k")
 	if err == nil || found || !strings.Contains(err.Error(), "cannot tell") {
 		t.Fatalf("Lookup = %v, %v; want a cannot-tell error", found, err)
 	}
@@ -426,7 +407,7 @@ func TestJournalForgetsOldKeys(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Now()
 	n := configured(t, srv, []mastodon.Option{mastodon.WithClock(func() time.Time { return now })}, "state_dir", dir)
-	if _, err := n.Publish(ctx(t), sdk.Post{Text: "old"}, "old"); err != nil {
+	if _, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "old"}, "old"); err != nil {
 		t.Fatal(err)
 	}
 	later := configured(t, srv, []mastodon.Option{mastodon.WithClock(func() time.Time { return now.Add(31 * 24 * time.Hour) })}, "state_dir", dir)
@@ -438,7 +419,7 @@ func TestJournalForgetsOldKeys(t *testing.T) {
 	if len(data) != 0 {
 		t.Fatalf("journal still holds %q after 31 days", data)
 	}
-	if _, found, err := later.Lookup(ctx(t), "old"); err != nil || found {
+	if _, found, err := later.Lookup(plugintest.Context(t), "old"); err != nil || found {
 		t.Fatalf("Lookup = %v, %v", found, err)
 	}
 }
@@ -452,18 +433,18 @@ func TestLookupCannotTellWithUnmatchedStatusesInTheWindow(t *testing.T) {
 	crashed := configured(t, srv, nil, "state_dir", dir)
 	// Statuses other keys published are recognised as theirs, not as strangers.
 	for i := 0; i < 45; i++ {
-		if _, err := crashed.Publish(ctx(t), sdk.Post{Text: "earlier " + strings.Repeat("!", i)}, "earlier-"+strings.Repeat("x", i)); err != nil {
+		if _, err := crashed.Publish(plugintest.Context(t), sdk.Post{Text: "earlier " + strings.Repeat("!", i)}, "earlier-"+strings.Repeat("x", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	srv.Fail(mastodontest.Fault{Method: "POST", Path: "/api/v1/statuses", Status: 502, Body: "bad gateway"})
-	_, _ = crashed.Publish(ctx(t), sdk.Post{Text: "never arrived"}, "k")
+	_, _ = crashed.Publish(plugintest.Context(t), sdk.Post{Text: "never arrived"}, "k")
 	restarted := configured(t, srv, nil, "state_dir", dir)
-	if _, found, err := restarted.Lookup(ctx(t), "k"); err != nil || found {
+	if _, found, err := restarted.Lookup(plugintest.Context(t), "k"); err != nil || found {
 		t.Fatalf("Lookup with only other keys' statuses = %v, %v; want not found", found, err)
 	}
 	srv.AddStatus("posted by hand")
-	_, found, err := restarted.Lookup(ctx(t), "k")
+	_, found, err := restarted.Lookup(plugintest.Context(t), "k")
 	if err == nil || found || !strings.Contains(err.Error(), "1 status(es) posted since then match no text") {
 		t.Fatalf("Lookup = %v, %v; want cannot tell", found, err)
 	}
@@ -472,7 +453,7 @@ func TestLookupCannotTellWithUnmatchedStatusesInTheWindow(t *testing.T) {
 func TestPublishAsksForPlainText(t *testing.T) {
 	srv := newServer(t)
 	n := configured(t, srv, nil)
-	if _, err := n.Publish(ctx(t), sdk.Post{Text: "*not markdown*"}, "p"); err != nil {
+	if _, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "*not markdown*"}, "p"); err != nil {
 		t.Fatal(err)
 	}
 	if got := srv.Statuses()[0].ContentType; got != "text/plain" {
@@ -489,7 +470,7 @@ func TestConcurrentPublishesOfOneKey(t *testing.T) {
 	ids := make(chan string, 5)
 	for range 5 {
 		go func() {
-			r, err := n.Publish(ctx(t), sdk.Post{Text: "racing"}, "same")
+			r, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "racing"}, "same")
 			if err != nil {
 				t.Error(err)
 			}

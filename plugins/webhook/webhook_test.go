@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -14,18 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tact-hq/tact/plugins/internal/plugintest"
 	"github.com/tact-hq/tact/plugins/sdk"
 	"github.com/tact-hq/tact/plugins/webhook"
 	"github.com/tact-hq/tact/plugins/webhook/webhooktest"
 )
 
 const secret = "s3cret-shared-with-the-receiver"
-
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
 
 func newReceiver(t *testing.T) *webhooktest.Receiver {
 	r := webhooktest.New(secret)
@@ -40,22 +34,10 @@ func configured(t *testing.T, url string, extra ...string) *webhook.Network {
 	for i := 0; i+1 < len(extra); i += 2 {
 		s[extra[i]] = extra[i+1]
 	}
-	if err := n.Configure(ctx(t), s); err != nil {
+	if err := n.Configure(plugintest.Context(t), s); err != nil {
 		t.Fatal(err)
 	}
 	return n
-}
-
-func wantKind(t *testing.T, err error, k sdk.ErrorKind, contains string) *sdk.Error {
-	t.Helper()
-	var e *sdk.Error
-	if !errors.As(err, &e) || e.Kind != k {
-		t.Fatalf("error = %v (kind %q), want kind %q", err, sdk.KindOf(err), k)
-	}
-	if !strings.Contains(err.Error(), contains) {
-		t.Fatalf("error %q does not say %q", err, contains)
-	}
-	return e
 }
 
 func TestPublishSendsASignedPayload(t *testing.T) {
@@ -63,7 +45,7 @@ func TestPublishSendsASignedPayload(t *testing.T) {
 	n := configured(t, rcv.URL)
 	post := sdk.Post{Text: "Été 🌞", Link: "https://tact.example/x", Language: "fr",
 		Media: []sdk.Media{{URL: "https://cdn.example/a.png", MimeType: "image/png", Alt: "a chart"}}}
-	r, err := n.Publish(ctx(t), post, "key-1")
+	r, err := n.Publish(plugintest.Context(t), post, "key-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,23 +83,23 @@ func TestPublishSendsASignedPayload(t *testing.T) {
 func TestRepeatedKeyIsOnePost(t *testing.T) {
 	rcv := newReceiver(t)
 	post := sdk.Post{Text: "once"}
-	first, err := configured(t, rcv.URL).Publish(ctx(t), post, "k")
+	first, err := configured(t, rcv.URL).Publish(plugintest.Context(t), post, "k")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The receiver dropped the answer to this one: the plugin reports a retryable error.
 	n := configured(t, rcv.URL)
 	rcv.DropAfterAccept(1)
-	_, err = n.Publish(ctx(t), sdk.Post{Text: "second"}, "k2")
-	wantKind(t, err, sdk.Retryable, "")
+	_, err = n.Publish(plugintest.Context(t), sdk.Post{Text: "second"}, "k2")
+	plugintest.WantKind(t, err, sdk.Retryable, "")
 
 	// A new process retries both: the receiver dedupes, nothing is posted twice.
 	again := configured(t, rcv.URL)
-	r, err := again.Publish(ctx(t), post, "k")
+	r, err := again.Publish(plugintest.Context(t), post, "k")
 	if err != nil || r.RemoteID != first.RemoteID {
 		t.Fatalf("repeat = %+v, %v; want %s", r, err, first.RemoteID)
 	}
-	if _, err := again.Publish(ctx(t), sdk.Post{Text: "second"}, "k2"); err != nil {
+	if _, err := again.Publish(plugintest.Context(t), sdk.Post{Text: "second"}, "k2"); err != nil {
 		t.Fatal(err)
 	}
 	if len(rcv.Deliveries()) != 2 {
@@ -129,15 +111,15 @@ func TestLookup(t *testing.T) {
 	rcv := newReceiver(t)
 	n := configured(t, rcv.URL)
 	rcv.DropAfterAccept(1)
-	_, err := n.Publish(ctx(t), sdk.Post{Text: "lost answer"}, "lost")
-	wantKind(t, err, sdk.Retryable, "")
+	_, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "lost answer"}, "lost")
+	plugintest.WantKind(t, err, sdk.Retryable, "")
 
 	restarted := configured(t, rcv.URL)
-	r, found, err := restarted.Lookup(ctx(t), "lost")
+	r, found, err := restarted.Lookup(plugintest.Context(t), "lost")
 	if err != nil || !found || r.RemoteID != rcv.Deliveries()[0].ID {
 		t.Fatalf("Lookup(lost) = %+v, %v, %v", r, found, err)
 	}
-	if _, found, err := restarted.Lookup(ctx(t), "never"); err != nil || found {
+	if _, found, err := restarted.Lookup(plugintest.Context(t), "never"); err != nil || found {
 		t.Fatalf("Lookup(never) = %v, %v; want not found", found, err)
 	}
 	if rcv.Rejected() != 0 {
@@ -145,7 +127,7 @@ func TestLookup(t *testing.T) {
 	}
 
 	rcv.Lookup = false // a receiver that only takes POSTs: its 404 page says nothing
-	_, found, err = restarted.Lookup(ctx(t), "never")
+	_, found, err = restarted.Lookup(plugintest.Context(t), "never")
 	if err == nil || found || !strings.Contains(err.Error(), "cannot tell") {
 		t.Fatalf("Lookup without receiver support = %v, %v; want cannot tell", found, err)
 	}
@@ -161,7 +143,7 @@ func TestLookupSignatureCoversTheQuery(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	n := configured(t, srv.URL+"/hook?tenant=a b")
-	if _, found, err := n.Lookup(ctx(t), "k&=x"); err != nil || found {
+	if _, found, err := n.Lookup(plugintest.Context(t), "k&=x"); err != nil || found {
 		t.Fatalf("Lookup = %v, %v", found, err)
 	}
 	if got.URL.Query().Get("idempotency_key") != "k&=x" || got.URL.Query().Get("tenant") != "a b" {
@@ -177,57 +159,57 @@ func TestErrorsAreTyped(t *testing.T) {
 	n := configured(t, rcv.URL, "timeout", "200ms")
 	post := sdk.Post{Text: "x"}
 	rcv.Fail(webhooktest.Fault{Method: "POST", Status: 429, Header: http.Header{"Retry-After": {"30"}}, Body: "slow down"})
-	if e := wantKind(t, publishErr(n, t, post), sdk.RateLimited, "slow down"); e.RetryAfter != 30*time.Second {
+	if e := plugintest.WantKind(t, publishErr(n, t, post), sdk.RateLimited, "slow down"); e.RetryAfter != 30*time.Second {
 		t.Fatalf("RetryAfter = %s", e.RetryAfter)
 	}
 	rcv.Fail(webhooktest.Fault{Method: "POST", Status: 403, Body: "forbidden"})
-	wantKind(t, publishErr(n, t, post), sdk.Auth, "403")
+	plugintest.WantKind(t, publishErr(n, t, post), sdk.Auth, "403")
 	rcv.Fail(webhooktest.Fault{Method: "POST", Status: 422, Body: `{"error":"text too long for the CMS"}`})
-	wantKind(t, publishErr(n, t, post), sdk.Permanent, "text too long for the CMS")
+	plugintest.WantKind(t, publishErr(n, t, post), sdk.Permanent, "text too long for the CMS")
 	rcv.Fail(webhooktest.Fault{Method: "POST", Status: 503, Body: "down"})
-	wantKind(t, publishErr(n, t, post), sdk.Retryable, "503")
+	plugintest.WantKind(t, publishErr(n, t, post), sdk.Retryable, "503")
 	rcv.Fail(webhooktest.Fault{Method: "POST", Stall: true})
-	wantKind(t, publishErr(n, t, post), sdk.Retryable, "deadline exceeded")
+	plugintest.WantKind(t, publishErr(n, t, post), sdk.Retryable, "deadline exceeded")
 	rcv.Fail(webhooktest.Fault{Method: "POST", Status: 301, Header: http.Header{"Location": {"https://elsewhere.example/hook"}}})
-	wantKind(t, publishErr(n, t, post), sdk.Permanent, "set url to the final address")
+	plugintest.WantKind(t, publishErr(n, t, post), sdk.Permanent, "set url to the final address")
 	if len(rcv.Deliveries()) != 0 {
 		t.Fatal("a failed publish was delivered")
 	}
 
 	wrong := webhook.New()
-	if err := wrong.Configure(ctx(t), map[string]string{"url": rcv.URL, "secret": "not the secret"}); err != nil {
+	if err := wrong.Configure(plugintest.Context(t), map[string]string{"url": rcv.URL, "secret": "not the secret"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := wrong.Publish(ctx(t), post, "k")
-	wantKind(t, err, sdk.Auth, "bad signature")
+	_, err := wrong.Publish(plugintest.Context(t), post, "k")
+	plugintest.WantKind(t, err, sdk.Auth, "bad signature")
 	if rcv.Rejected() != 1 || len(rcv.Deliveries()) != 0 {
 		t.Fatalf("rejected %d, delivered %d", rcv.Rejected(), len(rcv.Deliveries()))
 	}
 }
 
 func publishErr(n *webhook.Network, t *testing.T, p sdk.Post) error {
-	_, err := n.Publish(ctx(t), p, "k-"+strconv.Itoa(int(time.Now().UnixNano())))
+	_, err := n.Publish(plugintest.Context(t), p, "k-"+strconv.Itoa(int(time.Now().UnixNano())))
 	return err
 }
 
 func TestDelete(t *testing.T) {
 	rcv := newReceiver(t)
 	n := configured(t, rcv.URL)
-	r, err := n.Publish(ctx(t), sdk.Post{Text: "bye"}, "d")
+	r, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "bye"}, "d")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.Delete(ctx(t), r.RemoteID); err != nil {
+	if err := n.Delete(plugintest.Context(t), r.RemoteID); err != nil {
 		t.Fatal(err)
 	}
 	if len(rcv.Deliveries()) != 0 {
 		t.Fatal("still there")
 	}
-	if err := n.Delete(ctx(t), r.RemoteID); err != nil {
+	if err := n.Delete(plugintest.Context(t), r.RemoteID); err != nil {
 		t.Fatalf("deleting again: %v", err)
 	}
 	rcv.Fail(webhooktest.Fault{Method: "DELETE", Status: 405})
-	wantKind(t, n.Delete(ctx(t), r.RemoteID), sdk.Permanent, "does not implement delete")
+	plugintest.WantKind(t, n.Delete(plugintest.Context(t), r.RemoteID), sdk.Permanent, "does not implement delete")
 }
 
 func TestConfigure(t *testing.T) {
@@ -238,9 +220,9 @@ func TestConfigure(t *testing.T) {
 		{"url": "https://x.example", "secret": "s", "timeout": "0"}: `"timeout"`,
 		{"url": "https://x.example", "secret": "s", "token": "t"}:   `unknown setting "token"`,
 	} {
-		wantKind(t, n.Configure(ctx(t), *settings), sdk.Permanent, want)
+		plugintest.WantKind(t, n.Configure(plugintest.Context(t), *settings), sdk.Permanent, want)
 	}
-	if _, err := n.Publish(ctx(t), sdk.Post{Text: "x"}, "k"); err == nil {
+	if _, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "x"}, "k"); err == nil {
 		t.Fatal("Publish without configuration succeeded")
 	}
 }

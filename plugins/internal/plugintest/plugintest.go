@@ -1,0 +1,35 @@
+// Package plugintest holds what the built-in plugins' tests share: a bounded context for
+// a test's calls and the check that an error has the kind the daemon acts on.
+package plugintest
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tact-hq/tact/plugins/sdk"
+)
+
+// Context is a context for one test's calls, cancelled when the test ends and after 20
+// seconds at the latest, so a call that hangs fails the test instead of stalling it.
+func Context(tb testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	tb.Cleanup(cancel)
+	return ctx
+}
+
+// WantKind fails the test unless err is (or wraps) an *sdk.Error of kind k whose text
+// contains contains, and returns that error.
+func WantKind(tb testing.TB, err error, k sdk.ErrorKind, contains string) *sdk.Error {
+	tb.Helper()
+	var e *sdk.Error
+	if !errors.As(err, &e) || e.Kind != k {
+		tb.Fatalf("error = %v (kind %q), want kind %q", err, sdk.KindOf(err), k)
+	}
+	if !strings.Contains(err.Error(), contains) {
+		tb.Fatalf("error %q does not say %q", err, contains)
+	}
+	return e
+}
