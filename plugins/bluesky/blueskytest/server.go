@@ -236,6 +236,12 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 	s.mu.Lock()
 	valid, known := s.access[bearer(r)]
 	s.mu.Unlock()
+	return tokenAccepted(w, valid, known)
+}
+
+// tokenAccepted answers as the PDS does for a token it does not know (401) or that expired
+// (400 ExpiredToken), and reports whether the token may be used.
+func tokenAccepted(w http.ResponseWriter, valid, known bool) bool {
 	switch {
 	case !known:
 		xrpcError(w, 401, "AuthenticationRequired", "Authentication Required")
@@ -274,12 +280,7 @@ func (s *Server) refreshSession(w http.ResponseWriter, r *http.Request) {
 		s.refresh[bearer(r)] = false // refresh tokens rotate
 	}
 	s.mu.Unlock()
-	switch {
-	case !known:
-		xrpcError(w, 401, "AuthenticationRequired", "Authentication Required")
-	case !valid:
-		xrpcError(w, 400, "ExpiredToken", "Token has expired")
-	default:
+	if tokenAccepted(w, valid, known) {
 		s.issue(w)
 	}
 }

@@ -1,10 +1,13 @@
 // Package plugintest holds what the built-in plugins' tests share: a bounded context for
-// a test's calls and the check that an error has the kind the daemon acts on.
+// a test's calls, the check that an error has the kind the daemon acts on, and a way to
+// see a test helper fail.
 package plugintest
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -32,4 +35,27 @@ func WantKind(tb testing.TB, err error, k sdk.ErrorKind, contains string) *sdk.E
 		tb.Fatalf("error %q does not say %q", err, contains)
 	}
 	return e
+}
+
+// FatalMessage runs check with a testing.TB whose Fatalf stops check, and returns what
+// Fatalf was given ("" when check did not call it): for testing test helpers themselves.
+func FatalMessage(t *testing.T, check func(tb testing.TB)) string {
+	rec := &fatalRecorder{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		check(rec)
+	}()
+	<-done
+	return rec.msg
+}
+
+type fatalRecorder struct {
+	testing.TB
+	msg string
+}
+
+func (r *fatalRecorder) Fatalf(format string, args ...any) {
+	r.msg = fmt.Sprintf(format, args...)
+	runtime.Goexit()
 }

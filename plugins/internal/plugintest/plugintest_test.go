@@ -4,39 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
-// fatalRecorder is a testing.TB whose Fatalf records the message and ends the goroutine.
-type fatalRecorder struct {
-	testing.TB
-	msg string
-}
-
-func (r *fatalRecorder) Fatalf(format string, args ...any) {
-	r.msg = fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-
-func fails(t *testing.T, check func(tb testing.TB)) string {
-	rec := &fatalRecorder{TB: t}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		check(rec)
-	}()
-	<-done
-	return rec.msg
-}
-
 func TestWantKind(t *testing.T) {
 	rate := sdk.RateLimit(time.Minute, "mastodon: slow down")
 	if e := WantKind(t, fmt.Errorf("media[0]: %w", rate), sdk.RateLimited, "slow down"); e.RetryAfter != time.Minute {
 		t.Errorf("WantKind returned %+v, not the wrapped error", e)
+	}
+	if msg := FatalMessage(t, func(tb testing.TB) { WantKind(tb, rate, sdk.RateLimited, "slow down") }); msg != "" {
+		t.Errorf("WantKind failed on a matching error: %s", msg)
 	}
 	for name, check := range map[string]func(tb testing.TB){
 		"other kind":  func(tb testing.TB) { WantKind(tb, rate, sdk.Permanent, "slow down") },
@@ -44,7 +24,7 @@ func TestWantKind(t *testing.T) {
 		"nil":         func(tb testing.TB) { WantKind(tb, nil, sdk.Permanent, "") },
 		"other words": func(tb testing.TB) { WantKind(tb, rate, sdk.RateLimited, "too many") },
 	} {
-		if msg := fails(t, check); msg == "" {
+		if msg := FatalMessage(t, check); msg == "" {
 			t.Errorf("%s: WantKind passed", name)
 		}
 	}

@@ -2,13 +2,12 @@ package conformance_test
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tact-hq/tact/plugins/internal/plugintest"
 	"github.com/tact-hq/tact/plugins/sdk/conformance"
 )
 
@@ -94,32 +93,14 @@ func TestNotAPlugin(t *testing.T) {
 	}
 }
 
-// fatalRecorder is a testing.TB whose Fatalf records the message and ends the goroutine,
-// so a test can see how Build fails.
-type fatalRecorder struct {
-	testing.TB
-	msg string
-}
-
-func (r *fatalRecorder) Fatalf(format string, args ...any) {
-	r.msg = fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-
 // Build names the binary as the daemon expects, and a package that does not compile
 // fails the test with the compiler's message.
 func TestBuild(t *testing.T) {
 	if bin := conformance.Build(t, "./testdata/broken"); filepath.Base(bin) != "tact-plugin-broken" {
 		t.Errorf("Build(./testdata/broken) = %s, want a binary named tact-plugin-broken", bin)
 	}
-	rec := &fatalRecorder{TB: t}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		conformance.Build(rec, "./testdata/nocompile")
-	}()
-	<-done
-	if !strings.Contains(rec.msg, "go build ./testdata/nocompile") || !strings.Contains(rec.msg, "undefinedFunction") {
-		t.Errorf("a failed build reported %q; want the package and the compiler's message", rec.msg)
+	msg := plugintest.FatalMessage(t, func(tb testing.TB) { conformance.Build(tb, "./testdata/nocompile") })
+	if !strings.Contains(msg, "go build ./testdata/nocompile") || !strings.Contains(msg, "undefinedFunction") {
+		t.Errorf("a failed build reported %q; want the package and the compiler's message", msg)
 	}
 }
