@@ -61,8 +61,8 @@ func RateLimitWait(h http.Header, now time.Time, fallback time.Duration) time.Du
 }
 
 // WaitUntil is how long to wait for a rate limit that resets at reset, as a network's own
-// header says it (X-RateLimit-Reset, RateLimit-Reset, …): reset-now, and at least a second
-// when reset is now or past.
+// header says it (X-RateLimit-Reset, RateLimit-Reset, …): reset-now, never less than a
+// second, even when reset is already past.
 func WaitUntil(reset, now time.Time) time.Duration {
 	return atLeastSecond(reset.Sub(now))
 }
