@@ -128,3 +128,18 @@ func TestDefault(t *testing.T) {
 		t.Fatalf("defaults: %+v", c.Daemon)
 	}
 }
+
+func TestKeysMustBeLowerCase(t *testing.T) {
+	_, err := Load(writeFile(t, "[daemon]\nListen = \"127.0.0.1:1\"\n[[ACCOUNT]]\nname=\"a\"\nplugin=\"outbox\"\n[ACCOUNT.settings]\nAPIKey=\"kept\"\n"))
+	if err == nil {
+		t.Fatal("keys in another case were accepted")
+	}
+	for _, want := range []string{`tact.toml:2: key "Listen" must be written in lower case`, `key "ACCOUNT" must be written in lower case`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "APIKey") {
+		t.Errorf("a plugin setting's own case was refused: %v", err)
+	}
+}

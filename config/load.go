@@ -126,6 +126,19 @@ func Parse(name string, src []byte) (*Config, error) {
 		errs = append(errs, Problem{File: name, Line: loc.undecoded(path),
 			Message: fmt.Sprintf("unknown key %q in %s", path[len(path)-1], table)})
 	}
+	// The decoder matches keys to fields ignoring case; tact.toml's keys are lower case, so
+	// "Listen" or [[ACCOUNT]] would pass unnoticed. Plugin settings keep their own case.
+	for _, k := range md.Keys() {
+		path := []string(k)
+		if len(path) > 2 && strings.EqualFold(path[0], "account") && strings.EqualFold(path[1], "settings") {
+			continue
+		}
+		last := path[len(path)-1]
+		if last != strings.ToLower(last) {
+			errs = append(errs, Problem{File: name, Line: loc.undecoded(path),
+				Message: fmt.Sprintf("key %q must be written in lower case (%q)", last, strings.ToLower(last))})
+		}
+	}
 	c.applyDefaults()
 	errs = append(errs, c.validate(name, loc)...)
 	if len(errs) > 0 {

@@ -206,6 +206,18 @@ func (kl keyLines) line(table string, index int, key string) int {
 // reportUnknown turns every key the decoder did not use into an error on its line: a
 // misspelt key must never be silently ignored.
 func reportUnknown(name string, md toml.MetaData, lines keyLines, errs *Errors) {
+	// The decoder matches keys to fields ignoring case; rule files are written in lower
+	// case, so [[Rule]] or Action = … would otherwise pass unnoticed.
+	for _, k := range md.Keys() {
+		if last := k[len(k)-1]; last != strings.ToLower(last) {
+			path := k.String()
+			found := lines.find(path)
+			if len(found) == 0 {
+				found = []int{1}
+			}
+			errs.add(name, found[0], "key %q must be written in lower case (%q)", last, strings.ToLower(last))
+		}
+	}
 	seen := map[string]bool{}
 	for _, k := range md.Undecoded() {
 		path := k.String()
