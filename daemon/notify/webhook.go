@@ -8,9 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
+
+	"github.com/tact-hq/tact/plugins/sdk"
 )
 
 // WebhookOptions tune a Webhook. Zero values take the defaults noted on each field.
@@ -228,23 +229,10 @@ func (w *Webhook) post(ctx context.Context, e Event) (time.Duration, error) {
 		w.mu.Unlock()
 		return 0, nil
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500:
-		return retryAfter(resp.Header.Get("Retry-After")), fmt.Errorf("webhook answered %s", resp.Status)
+		return sdk.RetryAfter(resp.Header.Get("Retry-After"), time.Now()), fmt.Errorf("webhook answered %s", resp.Status)
 	default:
 		return 0, permanentError{fmt.Sprintf("webhook answered %s: check the [[notify]] url", resp.Status)}
 	}
-}
-
-func retryAfter(v string) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return time.Until(t)
-	}
-	return 0
 }
 
 // redactURL replaces the webhook URL in err's text, since URLs of chat webhooks are secrets.
