@@ -24,6 +24,9 @@ type Store interface {
 type CampaignFilter struct {
 	State CampaignState
 	Name  string
+	// Recurring selects only campaigns with a schedule (the scheduler reads these on every
+	// publisher wake; a large brand has hundreds of one-off campaigns it need not decode).
+	Recurring bool
 }
 
 // CampaignStore keeps campaigns.

@@ -87,7 +87,7 @@ type Result struct {
 // stop the others; the first error is returned after all were tried.
 func (s *Scheduler) Tick(ctx context.Context, now time.Time) (Result, error) {
 	var res Result
-	cs, err := s.store.Campaigns(ctx, queue.CampaignFilter{State: queue.CampaignActive})
+	cs, err := s.store.Campaigns(ctx, queue.CampaignFilter{State: queue.CampaignActive, Recurring: true})
 	if err != nil {
 		return res, err
 	}

@@ -305,6 +305,9 @@ func (db *DB) Campaigns(ctx context.Context, f queue.CampaignFilter) (cs []*queu
 			q += ` AND c.name = ?`
 			args = append(args, f.Name)
 		}
+		if f.Recurring {
+			q += ` AND c.schedule <> ''`
+		}
 		cs, err = tx.campaigns(q+` ORDER BY c.name`, args...)
 		return err
 	})

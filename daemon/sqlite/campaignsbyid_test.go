@@ -33,3 +33,27 @@ func TestCampaignsByIDReadsThoseAsked(t *testing.T) {
 		t.Errorf("no ids: %v, %v", none, err)
 	}
 }
+
+func TestCampaignsRecurringFilter(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t)
+	for _, c := range []*queue.Campaign{
+		{Name: "one-off", Accounts: []string{"a"}},
+		{Name: "weekly", Accounts: []string{"a"}, Schedule: "0 9 * * 1", Pool: []string{"Monday news"}},
+	} {
+		if err := db.CreateCampaign(ctx, ann, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.Campaigns(ctx, queue.CampaignFilter{State: queue.CampaignActive, Recurring: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Name != "weekly" {
+		t.Fatalf("recurring campaigns: %v, want only weekly", got)
+	}
+	all, err := db.Campaigns(ctx, queue.CampaignFilter{})
+	if err != nil || len(all) != 2 {
+		t.Fatalf("all campaigns: %d, %v", len(all), err)
+	}
+}
