@@ -4,10 +4,11 @@ package daemon
 //
 //	SIGTERM, SIGINT  stop: no new publishes start; publishes in flight finish (bounded by
 //	                 [daemon] shutdown_grace, default 8s) and are recorded; then exit 0.
-//	SIGHUP           reload: re-read the rule files and the live parts of tact.toml
-//	                 (log_level, [[feed]], [[notify]], account concurrency/spacing). On an
-//	                 error the previous settings stay in force and the error is logged and
-//	                 shown in `tactctl status`.
+//	SIGHUP           reload: re-read the rule files (also reloaded when they change) and
+//	                 [daemon] log_level. On an error the previous rules stay in force and the
+//	                 error is logged, audited, notified and shown in `tactctl status`. Other
+//	                 changes to tact.toml are named in a warning and take effect at the next
+//	                 restart.
 //
 // Anything else is left to the Go runtime's defaults.
 

@@ -153,7 +153,7 @@ func (d *Daemon) start(ctx context.Context) (_ *app, err error) {
 	apiHandler := api.New(api.Options{
 		Store: a.store, Logger: d.Logger, Validator: validator, Accounts: a.accounts, Rules: a.rules,
 		Watch: a.watcher, Warnings: a.watcher, Kicker: a.publisher, Schedule: schedule.Validate,
-		DefaultTimeZone: cfg.Daemon.TimeZone, Version: Version, SessionUser: ui.SessionUser,
+		DefaultTimeZone: cfg.Daemon.TimeZone, DefaultLate: cfg.Daemon.Late.Duration, Version: Version, SessionUser: ui.SessionUser,
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", apiHandler)
@@ -294,7 +294,9 @@ func (d *Daemon) Reload(ctx context.Context) {
 // restartOnly names the parts of tact.toml that differ and are only read at start.
 func restartOnly(old, cur *config.Config) []string {
 	var out []string
-	if old.Daemon.Listen != cur.Daemon.Listen || old.Daemon.DataDir != cur.Daemon.DataDir || old.Daemon.PluginDir != cur.Daemon.PluginDir {
+	if old.Daemon.Listen != cur.Daemon.Listen || old.Daemon.DataDir != cur.Daemon.DataDir || old.Daemon.PluginDir != cur.Daemon.PluginDir ||
+		old.Daemon.TimeZone != cur.Daemon.TimeZone || old.Daemon.Late != cur.Daemon.Late || fmt.Sprint(old.Daemon.Rules) != fmt.Sprint(cur.Daemon.Rules) ||
+		old.Daemon.PublicURL != cur.Daemon.PublicURL || old.Daemon.ShutdownGrace != cur.Daemon.ShutdownGrace {
 		out = append(out, "[daemon]")
 	}
 	if fmt.Sprint(old.Accounts) != fmt.Sprint(cur.Accounts) {

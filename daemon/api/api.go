@@ -37,6 +37,8 @@ type Options struct {
 	Schedule func(spec, tz string) error
 	// DefaultTimeZone is the zone of campaigns that name none (default UTC).
 	DefaultTimeZone string
+	// DefaultLate is the grace of campaigns that set none ([daemon] late, default 30m).
+	DefaultLate time.Duration
 	Now             func() time.Time
 	Version         string
 	// MaxBody limits request bodies in bytes (default 1 MiB); larger ones get 413.
@@ -127,6 +129,9 @@ func newServer(opt Options) *server {
 	}
 	if opt.DefaultTimeZone == "" {
 		opt.DefaultTimeZone = "UTC"
+	}
+	if opt.DefaultLate <= 0 {
+		opt.DefaultLate = queue.DefaultLate
 	}
 	if opt.Schedule == nil {
 		opt.Schedule = standardSchedule

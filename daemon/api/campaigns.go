@@ -239,7 +239,7 @@ func (s *server) checkCampaign(r *http.Request, c *queue.Campaign) error {
 		c.Veto = queue.Duration(queue.DefaultVeto)
 	}
 	if c.Late == 0 {
-		c.Late = queue.Duration(queue.DefaultLate)
+		c.Late = queue.Duration(s.opt.DefaultLate)
 	}
 	if c.Schedule != "" {
 		if err := s.opt.Schedule(c.Schedule, c.TimeZone); err != nil {
