@@ -3,6 +3,7 @@ package mastodon_test
 import (
 	"testing"
 
+	"github.com/tact-hq/tact/plugins/mastodon/mastodontest"
 	"github.com/tact-hq/tact/plugins/sdk/conformance"
 )
 
@@ -16,6 +17,9 @@ func TestConformance(t *testing.T) {
 	for _, ignoreKey := range []bool{false, true} {
 		srv := newServer(t)
 		srv.IgnoreIdempotencyKey = ignoreKey
+		if !ignoreKey { // Mastodon offers trending links; GoToSocial does not (the kit skips them)
+			srv.TrendingLinks = []mastodontest.TrendingLink{{URL: "https://news.example/a", Title: "A headline", Type: "link"}}
+		}
 		conformance.Run(t, conformance.Config{
 			Binary:   bin,
 			Settings: map[string]string{"server": srv.URL, "token": srv.Token, "state_dir": t.TempDir()},

@@ -133,7 +133,10 @@ func New(opts ...Option) *Network {
 	return n
 }
 
-var _ sdk.Network = (*Network)(nil)
+var (
+	_ sdk.Network = (*Network)(nil)
+	_ sdk.Trender = (*Network)(nil)
+)
 
 // Describe reports the server's limits once configured, Mastodon's defaults before.
 func (n *Network) Describe(ctx context.Context) (sdk.Description, error) {
@@ -146,7 +149,7 @@ func (n *Network) Describe(ctx context.Context) (sdk.Description, error) {
 		Counting:      sdk.CountMastodon,
 		MaxMedia:      n.maxMedia,
 		MediaTypes:    slices.Clone(n.mediaTypes),
-		Capabilities:  []string{"delete", "lookup", "media"},
+		Capabilities:  []string{"delete", "lookup", "media", "trends"},
 		SettingsKeys:  slices.Clone(settingKeys),
 		SecretSetting: []string{"token"},
 	}, nil
@@ -493,6 +496,37 @@ func (n *Network) scan(ctx context.Context, a *attempt) (sdk.Receipt, bool, erro
 		maxID = statuses[len(statuses)-1].ID
 	}
 	return sdk.Receipt{}, false, cannotTell(fmt.Sprintf("the account posted more than %d statuses since then and none matched", scanPages*40))
+}
+
+// Trends offers the server's trending news links (GET /api/v1/trends/links) as context,
+// so that what the fediverse is sharing can open incidents too. Servers without trends
+// (GoToSocial, older Mastodon) answer 404: that is a Permanent error, which the daemon
+// reads as "this account has no trends", not as a failure.
+func (n *Network) Trends(ctx context.Context) ([]sdk.Trend, error) {
+	if !n.isConfigured() {
+		return nil, errors.New("mastodon: Trends called before Configure")
+	}
+	var cards []struct {
+		URL         string `json:"url"`
+		Title       string `json:"title"`
+		Description string `json:"description"`
+		Language    string `json:"language"`
+	}
+	code, err := n.call(ctx, http.MethodGet, "/api/v1/trends/links?limit=20", nil, "", nil, &cards)
+	if code == http.StatusNotFound {
+		return nil, sdk.Errorf(sdk.Permanent, "mastodon: this server offers no trending links")
+	}
+	if err != nil {
+		return nil, err
+	}
+	trends := make([]sdk.Trend, 0, len(cards))
+	for _, c := range cards {
+		if strings.TrimSpace(c.Title) == "" {
+			continue
+		}
+		trends = append(trends, sdk.Trend{Title: c.Title, URL: c.URL, Summary: c.Description, Language: c.Language})
+	}
+	return trends, nil
 }
 
 // Delete removes the status; one already gone is not an error.

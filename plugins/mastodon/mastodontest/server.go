@@ -74,6 +74,9 @@ type Server struct {
 	ProcessingPolls int
 	// Now is the server's clock.
 	Now func() time.Time
+	// TrendingLinks are answered by GET /api/v1/trends/links (Mastodon 3.5+); nil answers
+	// 404, as servers without trends (GoToSocial) do.
+	TrendingLinks []TrendingLink
 	// HoldCreates makes every status creation store the status and then never answer,
 	// until the client goes away: the plugin process dies while waiting.
 	HoldCreates bool
@@ -88,6 +91,16 @@ type Server struct {
 	next     int
 	requests []string
 	revoked  bool
+}
+
+// TrendingLink is Mastodon's PreviewCard as GET /api/v1/trends/links answers it (the
+// fields tact reads, plus type as the server sends it).
+type TrendingLink struct {
+	URL         string `json:"url"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	Language    string `json:"language,omitempty"`
+	Type        string `json:"type"`
 }
 
 type media struct {
@@ -227,6 +240,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		faketest.WriteJSON(w, 200, s.entity(st, true))
 	case r.Method == http.MethodGet && acctPath.MatchString(p):
 		s.accountStatuses(w, r, acctPath.FindStringSubmatch(p)[1])
+	case r.Method == http.MethodGet && p == "/api/v1/trends/links":
+		if s.TrendingLinks == nil {
+			fail(w, 404, "Record not found")
+			return
+		}
+		faketest.WriteJSON(w, 200, s.TrendingLinks)
 	default:
 		fail(w, 404, "Record not found")
 	}

@@ -420,6 +420,13 @@ func (c *checker) checkTrends(ctx context.Context) {
 	}
 	ts, err := tr.Trends(ctx)
 	if err != nil {
+		// A typed Permanent error is how a plugin says this server offers no trends
+		// (a feature the server lacks); anything else is a failure.
+		var te *sdk.Error
+		if errors.As(err, &te) && te.Kind == sdk.Permanent {
+			c.skip("trends", "the server offers no trends: %v", err)
+			return
+		}
 		c.fail("trends", "Trends failed: %v", err)
 		return
 	}
