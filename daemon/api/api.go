@@ -39,8 +39,8 @@ type Options struct {
 	DefaultTimeZone string
 	// DefaultLate is the grace of campaigns that set none ([daemon] late, default 30m).
 	DefaultLate time.Duration
-	Now             func() time.Time
-	Version         string
+	Now         func() time.Time
+	Version     string
 	// MaxBody limits request bodies in bytes (default 1 MiB); larger ones get 413.
 	MaxBody int64
 	// SessionUser, if set, authenticates requests that carry no Authorization header

@@ -108,10 +108,14 @@ func (e *detailError) Unwrap() error { return e.err }
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	// json.Marshal escapes HTML as json.Encoder does; the indentation is json.Indent's.
+	b, err := json.Marshal(v)
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v) // the client went away; nothing useful to do
+	if err != nil {
+		return // as json.Encoder: a value that cannot be encoded writes no body
+	}
+	out := appendIndented(make([]byte, 0, len(b)+len(b)/2+1), b)
+	_, _ = w.Write(append(out, '\n')) // the client went away; nothing useful to do
 }
 
 func byteSize(n int64) string {
