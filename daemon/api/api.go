@@ -277,13 +277,22 @@ func (s *server) now() time.Time { return s.opt.Now() }
 
 // location returns the zone of campaign c (the daemon's default when it names none).
 func (s *server) location(c *queue.Campaign) *time.Location {
-	if c != nil && c.TimeZone != "" {
+	if c == nil {
+		return s.loc
+	}
+	return s.zone(c.TimeZone)
+}
+
+// zone is the location of a campaign whose time zone is name: the daemon's default when
+// name is empty or unknown.
+func (s *server) zone(name string) *time.Location {
+	if name != "" {
 		// time.LoadLocation reads the zone database from disk on every call: keep each zone.
-		if loc, ok := s.zones.Load(c.TimeZone); ok {
+		if loc, ok := s.zones.Load(name); ok {
 			return loc.(*time.Location)
 		}
-		if loc, err := time.LoadLocation(c.TimeZone); err == nil {
-			s.zones.Store(c.TimeZone, loc)
+		if loc, err := time.LoadLocation(name); err == nil {
+			s.zones.Store(name, loc)
 			return loc
 		}
 	}

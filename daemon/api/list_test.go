@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -55,5 +56,36 @@ func TestListPostsAcrossCampaignsZonesAndWarnings(t *testing.T) {
 		if after[id]["timezone"] != zone {
 			t.Errorf("post %d: timezone %v after the incident, want %s", id, after[id]["timezone"], zone)
 		}
+	}
+}
+
+// The page reads each campaign's zone as stored now: a campaign moved to another zone
+// shows it on the next page, and an unknown campaign zone never reaches the answer.
+func TestListPostsShowsACampaignsNewZone(t *testing.T) {
+	e := newEnv(t)
+	e.campaign("mover", map[string]any{"timezone": "Asia/Tokyo"})
+	e.campaign("stays", map[string]any{"timezone": "America/New_York"})
+	moved := e.post("mover", "Cherry blossom tours", "+2h")
+	stayed := e.post("stays", "Bagels on the house", "+3h")
+	zones := func() map[int64]any {
+		t.Helper()
+		r := e.must(200, e.do(queue.RoleViewer, "GET", "/api/v1/posts?state=pending", nil))
+		out := map[int64]any{}
+		for _, it := range r.body["items"].([]any) {
+			p := it.(map[string]any)
+			out[int64(p["id"].(float64))] = p["timezone"]
+		}
+		return out
+	}
+	if z := zones(); z[moved] != "Asia/Tokyo" || z[stayed] != "America/New_York" {
+		t.Fatalf("zones before the move: %v", z)
+	}
+	c := e.must(200, e.do(queue.RoleViewer, "GET", "/api/v1/campaigns/mover", nil))
+	e.must(200, e.do(queue.RoleMarketer, "PATCH", "/api/v1/campaigns/mover", map[string]any{"timezone": "Europe/Paris", "version": c.body["version"]}))
+	if z := zones(); z[moved] != "Europe/Paris" || z[stayed] != "America/New_York" {
+		t.Fatalf("zones after moving the campaign to Paris: %v", z)
+	}
+	if one := e.must(200, e.do(queue.RoleViewer, "GET", fmt.Sprintf("/api/v1/posts/%d", moved), nil)); one.str("timezone") != "Europe/Paris" {
+		t.Fatalf("one post after the move: timezone %q", one.str("timezone"))
 	}
 }

@@ -80,26 +80,18 @@ type campaignReader interface {
 	CampaignsByID(ctx context.Context, ids []int64) (map[int64]*queue.Campaign, error)
 }
 
-// views turns posts into PostViews. A page touches up to one campaign per post: they are
-// read together when the store can, and warnings are only asked for when an incident is
-// open or a post carries flags (the only sources of warnings), so a page of the queue costs
-// a few queries whatever the number of campaigns.
+// zoneReader is a Store that reads many campaigns' time zones in one query (daemon/sqlite
+// does): all a post's view needs of its campaign unless warnings are asked for.
+type zoneReader interface {
+	CampaignZones(ctx context.Context, ids []int64) (map[int64]string, error)
+}
+
+// views turns posts into PostViews. A page touches up to one campaign per post: their time
+// zones are read together when the store can, whole campaigns only for the posts whose
+// warnings are asked for, and warnings only when an incident is open or a post carries
+// flags (the only sources of warnings), so a page of the queue costs a few queries
+// whatever the number of campaigns.
 func (s *server) views(ctx context.Context, ps []*queue.Post) ([]PostView, error) {
-	camps := map[int64]*queue.Campaign{}
-	if cr, ok := s.opt.Store.(campaignReader); ok && len(ps) > 1 {
-		var ids []int64
-		seen := map[int64]bool{}
-		for _, p := range ps {
-			if !seen[p.CampaignID] {
-				seen[p.CampaignID] = true
-				ids = append(ids, p.CampaignID)
-			}
-		}
-		var err error
-		if camps, err = cr.CampaignsByID(ctx, ids); err != nil {
-			return nil, err
-		}
-	}
 	warn := false
 	if s.opt.Warnings != nil {
 		open, err := s.opt.Store.Incidents(ctx, queue.IncidentFilter{States: []queue.IncidentState{queue.IncidentOpen}, Limit: 1})
@@ -108,18 +100,55 @@ func (s *server) views(ctx context.Context, ps []*queue.Post) ([]PostView, error
 		}
 		warn = len(open) > 0
 	}
+	needsWarnings := func(p *queue.Post) bool { return s.opt.Warnings != nil && (warn || len(p.Flags) > 0) }
+	camps := map[int64]*queue.Campaign{}
+	var zones map[int64]string
+	if len(ps) > 1 {
+		zr, byZone := s.opt.Store.(zoneReader)
+		var all, full []int64
+		seen := map[int64]bool{}
+		for _, p := range ps {
+			if !seen[p.CampaignID] {
+				seen[p.CampaignID] = true
+				all = append(all, p.CampaignID)
+			}
+		}
+		clear(seen)
+		for _, p := range ps {
+			if (!byZone || needsWarnings(p)) && !seen[p.CampaignID] {
+				seen[p.CampaignID] = true
+				full = append(full, p.CampaignID)
+			}
+		}
+		if cr, ok := s.opt.Store.(campaignReader); ok && len(full) > 0 {
+			var err error
+			if camps, err = cr.CampaignsByID(ctx, full); err != nil {
+				return nil, err
+			}
+		}
+		if byZone && len(full) < len(all) {
+			var err error
+			if zones, err = zr.CampaignZones(ctx, all); err != nil {
+				return nil, err
+			}
+		}
+	}
 	out := make([]PostView, 0, len(ps))
 	for _, p := range ps {
 		c, ok := camps[p.CampaignID]
-		if !ok {
+		zone, zoned := zones[p.CampaignID]
+		if !ok && (!zoned || needsWarnings(p)) {
 			var err error
 			if c, err = s.opt.Store.Campaign(ctx, p.CampaignID); err != nil {
 				return nil, err
 			}
 			camps[p.CampaignID] = c
 		}
-		v := PostView{Post: p, TimeZone: s.location(c).String()}
-		if s.opt.Warnings != nil && (warn || len(p.Flags) > 0) {
+		if c != nil {
+			zone = c.TimeZone
+		}
+		v := PostView{Post: p, TimeZone: s.zone(zone).String()}
+		if needsWarnings(p) {
 			v.Warnings = s.opt.Warnings.PostWarnings(ctx, c, p)
 		}
 		out = append(out, v)

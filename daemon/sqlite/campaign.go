@@ -292,6 +292,37 @@ func (db *DB) CampaignsByID(ctx context.Context, ids []int64) (map[int64]*queue.
 	return out, err
 }
 
+// CampaignZones reads the time zone of each campaign of ids ("" when it names none) in one
+// query; missing ids are left out. A page of the approval queue shows every post's campaign
+// zone: reading whole campaigns for it decoded all their lists, a third of the page's cost.
+func (db *DB) CampaignZones(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	err := db.view(ctx, func(tx *tx) error {
+		rows, err := tx.query(`SELECT id, timezone FROM campaigns WHERE id IN (`+placeholders(len(args))+`)`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var zone string
+			if err := rows.Scan(&id, &zone); err != nil {
+				return err
+			}
+			out[id] = zone
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
 // Campaigns lists campaigns by name.
 func (db *DB) Campaigns(ctx context.Context, f queue.CampaignFilter) (cs []*queue.Campaign, err error) {
 	err = db.view(ctx, func(tx *tx) error {

@@ -57,3 +57,32 @@ func TestCampaignsRecurringFilter(t *testing.T) {
 		t.Fatalf("all campaigns: %d, %v", len(all), err)
 	}
 }
+
+func TestCampaignZonesReadsThoseAsked(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t)
+	var ids []int64
+	for i, zone := range []string{"Asia/Tokyo", "", "Europe/Paris"} {
+		c := &queue.Campaign{Name: fmt.Sprintf("z%d", i), Accounts: []string{"a"}, TimeZone: zone}
+		if err := db.CreateCampaign(ctx, ann, c); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	got, err := db.CampaignZones(ctx, []int64{ids[0], ids[1], ids[2], 9999})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int64]string{ids[0]: "Asia/Tokyo", ids[1]: "", ids[2]: "Europe/Paris"}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v (9999 does not exist)", got, want)
+	}
+	for id, zone := range want {
+		if z, ok := got[id]; !ok || z != zone {
+			t.Errorf("campaign %d: zone %q (present %v), want %q", id, z, ok, zone)
+		}
+	}
+	if none, err := db.CampaignZones(ctx, nil); err != nil || len(none) != 0 {
+		t.Errorf("no ids: %v, %v", none, err)
+	}
+}
