@@ -358,7 +358,8 @@ func (db *DB) Posts(ctx context.Context, f queue.PostFilter) (ps []*queue.Post, 
 			})
 			ps = ps[:min(len(ps), limit+1)]
 		}
-		return tx.loadDeliveries(ps)
+		// The extra row only says there is a next page: it is dropped below.
+		return tx.loadDeliveries(ps[:min(len(ps), limit)])
 	})
 	if err != nil {
 		return nil, "", err
