@@ -24,7 +24,6 @@ func TestPragmas(t *testing.T) {
 		{"read", "synchronous", "2"},
 		{"read", "foreign_keys", "1"},
 		{"read", "query_only", "1"},
-		{"read", "mmap_size", "268435456"}, // reads map the file instead of a pread per page
 	} {
 		conn := db.write
 		if tc.pool == "read" {

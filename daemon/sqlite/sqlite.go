@@ -13,7 +13,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -83,7 +82,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
-	r := sql.OpenDB(readConnector{dsn: dsn(path, o.busyTimeout, true)})
+	r, err := sql.Open("sqlite3", dsn(path, o.busyTimeout, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	r.SetMaxOpenConns(o.readers)
 	r.SetMaxIdleConns(o.readers)
 	if err := r.PingContext(ctx); err != nil {
@@ -110,24 +113,6 @@ func dsn(path string, busy time.Duration, readOnly bool) string {
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
-
-// readMmapSize is how much of the database file the read connections map into memory
-// (PRAGMA mmap_size). Without it every page a read misses in a connection's small page
-// cache is a pread system call plus a copy: that was the largest cost of reading a page
-// of the queue (100 posts and their deliveries, spread over the file). Mapped pages are
-// shared by the four readers and with the kernel's page cache.
-const readMmapSize = 256 << 20
-
-// readConnector opens the read-only connections with memory-mapped reads.
-type readConnector struct{ dsn string }
-
-var readDriver = &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-	_, err := c.Exec(fmt.Sprintf("PRAGMA mmap_size = %d", readMmapSize), nil)
-	return err
-}}
-
-func (c readConnector) Connect(context.Context) (driver.Conn, error) { return readDriver.Open(c.dsn) }
-func (c readConnector) Driver() driver.Driver                        { return readDriver }
 
 // Close closes the database. Everything acknowledged is already on disk.
 func (db *DB) Close() error {
