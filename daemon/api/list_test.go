@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -87,5 +88,45 @@ func TestListPostsShowsACampaignsNewZone(t *testing.T) {
 	}
 	if one := e.must(200, e.do(queue.RoleViewer, "GET", fmt.Sprintf("/api/v1/posts/%d", moved), nil)); one.str("timezone") != "Europe/Paris" {
 		t.Fatalf("one post after the move: timezone %q", one.str("timezone"))
+	}
+}
+
+// With no incident open, only flagged posts carry warnings: the page reads whole campaigns
+// for them and time zones alone for the others, and both show the same zones as before.
+func TestListPostsFlagsWithoutOpenIncident(t *testing.T) {
+	e := newEnv(t, withWatcher(t))
+	e.campaign("tokyo-trips", map[string]any{"timezone": "Asia/Tokyo"})
+	e.campaign("paris-food", map[string]any{"timezone": "Europe/Paris", "topics": []string{"cooking"}})
+	flagged := e.post("tokyo-trips", "Fly to Osaka this spring", "+2h")
+	plain := e.post("paris-food", "Croissant masterclass", "+3h")
+	r := e.must(201, e.do(queue.RoleAdmin, "POST", "/api/v1/incidents", map[string]any{"rule": "air-disaster", "note": "jet down"}))
+	inc := int64(r.body["id"].(float64))
+	if _, err := e.store.ApplyIncident(context.Background(), inc, queue.IncidentAction{FlagPosts: []int64{flagged}}); err != nil {
+		t.Fatal(err)
+	}
+	e.must(200, e.do(queue.RoleAdmin, "POST", fmt.Sprintf("/api/v1/incidents/%d/resolve", inc), map[string]any{"note": "all clear"}))
+
+	page := e.must(200, e.do(queue.RoleViewer, "GET", "/api/v1/posts?state=pending", nil))
+	got := map[int64]map[string]any{}
+	for _, it := range page.body["items"].([]any) {
+		p := it.(map[string]any)
+		got[int64(p["id"].(float64))] = p
+	}
+	w, _ := got[flagged]["warnings"].([]any)
+	if len(w) != 1 || !strings.Contains(w[0].(string), "Flagged by rule air-disaster") {
+		t.Errorf("flagged post after the incident closed: warnings %v, want the air-disaster flag", got[flagged]["warnings"])
+	}
+	if got[plain]["warnings"] != nil {
+		t.Errorf("unflagged post shows warnings with no incident open: %v", got[plain]["warnings"])
+	}
+	if got[flagged]["timezone"] != "Asia/Tokyo" || got[plain]["timezone"] != "Europe/Paris" {
+		t.Errorf("zones: flagged %v, plain %v", got[flagged]["timezone"], got[plain]["timezone"])
+	}
+	// The page shows each post exactly as GET /posts/{id} does.
+	for id, p := range got {
+		one := e.must(200, e.do(queue.RoleViewer, "GET", fmt.Sprintf("/api/v1/posts/%d", id), nil))
+		if fmt.Sprint(one.body) != fmt.Sprint(p) {
+			t.Errorf("post %d differs between the page and GET:\n%v\n%v", id, p, one.body)
+		}
 	}
 }
