@@ -45,7 +45,8 @@ loadtest:
 ## inputs land in the package's testdata/fuzz/ and become regression seeds.
 FUZZTIME ?= 60s
 FUZZ_TARGETS := FuzzParse:./rules FuzzMatch:./rules FuzzConfig:./config \
-	FuzzCSVImport:./daemon/importer FuzzAPIJSON:./daemon/api
+	FuzzCSVImport:./daemon/importer FuzzAPIJSON:./daemon/api FuzzAppendIndented:./daemon/api \
+	FuzzParseList:./daemon/sqlite
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "== $${t%%:*} ($${t#*:}, $(FUZZTIME))"; \
