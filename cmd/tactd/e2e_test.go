@@ -82,6 +82,9 @@ func startDaemon(t *testing.T, dir, cfg string) *daemonProc {
 	}
 	d := &daemonProc{t: t, dataDir: dataDir, logs: &syncBuffer{}, exited: make(chan struct{})}
 	d.cmd = exec.Command(filepath.Join(binDir, "tactd"), "--config", cfgPath)
+	// Its own process group, with its plugin processes: signals can go to the whole group,
+	// as a terminal's Ctrl-C or systemd's control-group kill do.
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	pr, pw := io.Pipe()
 	d.cmd.Stderr = io.MultiWriter(d.logs, pw)
 	d.cmd.Stdout = d.logs

@@ -13,7 +13,9 @@ import (
 )
 
 // TestSIGTERMFinishesThePublishInFlight stops tactd while a (slow) publish is in flight:
-// the publish completes and is recorded, and the daemon exits within 10 seconds.
+// the publish completes and is recorded, and the daemon exits within 10 seconds. SIGTERM
+// goes to the whole process group, plugin processes included, as a terminal or systemd's
+// default KillMode sends it.
 func TestSIGTERMFinishesThePublishInFlight(t *testing.T) {
 	rc := newReceiver()
 	release := make(chan struct{})
@@ -44,7 +46,7 @@ func TestSIGTERMFinishesThePublishInFlight(t *testing.T) {
 		t.Fatalf("the publish never started:\n%s", d.logs)
 	}
 	start := time.Now()
-	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := syscall.Kill(-d.cmd.Process.Pid, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	close(release)
@@ -57,6 +59,9 @@ func TestSIGTERMFinishesThePublishInFlight(t *testing.T) {
 		t.Fatalf("tactd exited %d after SIGTERM, want 0:\n%s", code, d.logs)
 	}
 	t.Logf("stopped %s after SIGTERM", time.Since(start).Round(time.Millisecond))
+	if strings.Contains(d.logs.String(), "signal: terminated") {
+		t.Fatalf("a plugin process died of the group's SIGTERM before the daemon stopped it:\n%s", d.logs)
+	}
 
 	d2 := startDaemon(t, dir, webhookConfig(srv.URL))
 	if st := d2.post(t, id).State; st != "published" {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -58,6 +60,11 @@ func Serve(impl Network) {
 	})
 	slog.SetDefault(slog.New(newLogHandler(os.Stderr, slog.LevelDebug)))
 	go exitWithParent(os.Getppid(), time.Second)
+	// The daemon stops its plugins itself, after the publishes in flight have finished.
+	// A SIGTERM sent to the whole process group (systemd's default KillMode, a terminal's
+	// job control) must not end a plugin in the middle of a publish; go-plugin eats SIGINT
+	// for the same reason. The plugin still dies with the daemon (exitWithParent).
+	signal.Ignore(syscall.SIGTERM)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake(),
 		Plugins:         plugin.PluginSet{PluginKey: &GRPCPlugin{Impl: impl}},
