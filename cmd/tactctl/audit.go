@@ -33,11 +33,8 @@ func auditCmd(ctx context.Context, a *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	if a.JSON {
-		return a.printJSON(raw)
-	}
 	var l api.List[queue.AuditEntry]
-	if err := decode(raw, &l); err != nil {
+	if printed, err := a.printJSONOr(raw, &l); printed || err != nil {
 		return err
 	}
 	if len(l.Items) == 0 {

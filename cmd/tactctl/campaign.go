@@ -53,11 +53,8 @@ func campaignList(ctx context.Context, a *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	if a.JSON {
-		return a.printJSON(raw)
-	}
 	var l api.List[*queue.Campaign]
-	if err := decode(raw, &l); err != nil {
+	if printed, err := a.printJSONOr(raw, &l); printed || err != nil {
 		return err
 	}
 	if len(l.Items) == 0 {
@@ -119,11 +116,8 @@ func campaignCreate(ctx context.Context, a *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	if a.JSON {
-		return a.printJSON(raw)
-	}
 	var c queue.Campaign
-	if err := decode(raw, &c); err != nil {
+	if printed, err := a.printJSONOr(raw, &c); printed || err != nil {
 		return err
 	}
 	fmt.Fprintf(a.Stdout, "created campaign %s (%s approval, zone %s, accounts %s)\n", c.Name, c.Approval, c.TimeZone, strings.Join(c.Accounts, ", "))
@@ -189,11 +183,8 @@ func (a *App) campaignAction(ctx context.Context, name, action string, in any) e
 	if err != nil {
 		return err
 	}
-	if a.JSON {
-		return a.printJSON(raw)
-	}
 	var c queue.Campaign
-	if err := decode(raw, &c); err != nil {
+	if printed, err := a.printJSONOr(raw, &c); printed || err != nil {
 		return err
 	}
 	fmt.Fprintf(a.Stdout, "campaign %s is %s\n", c.Name, c.State)

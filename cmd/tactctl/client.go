@@ -160,6 +160,15 @@ func decode(raw []byte, v any) error {
 	return nil
 }
 
+// printJSONOr prints raw with --json (printed is true), and otherwise decodes it into v for
+// the command's table.
+func (a *App) printJSONOr(raw []byte, v any) (printed bool, err error) {
+	if a.JSON {
+		return true, a.printJSON(raw)
+	}
+	return false, decode(raw, v)
+}
+
 // printJSON prints the API's JSON as it came.
 func (a *App) printJSON(raw []byte) error {
 	raw = bytes.TrimRight(raw, "\n")

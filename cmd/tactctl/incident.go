@@ -56,11 +56,8 @@ func incidentList(ctx context.Context, a *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	if a.JSON {
-		return a.printJSON(raw)
-	}
 	var l api.List[*queue.Incident]
-	if err := decode(raw, &l); err != nil {
+	if printed, err := a.printJSONOr(raw, &l); printed || err != nil {
 		return err
 	}
 	if len(l.Items) == 0 {
@@ -128,11 +125,8 @@ func incidentResolve(ctx context.Context, a *App, args []string) error {
 }
 
 func (a *App) printIncident(raw []byte, verb string) error {
-	if a.JSON {
-		return a.printJSON(raw)
-	}
 	var in queue.Incident
-	if err := decode(raw, &in); err != nil {
+	if printed, err := a.printJSONOr(raw, &in); printed || err != nil {
 		return err
 	}
 	fmt.Fprintf(a.Stdout, "%s incident %d (rule %s, action %s), now %s\n", verb, in.ID, in.RuleID, in.Action, in.State)

@@ -35,11 +35,8 @@ func pauseCmd(ctx context.Context, a *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	if a.JSON {
-		return a.printJSON(raw)
-	}
 	var n api.Count
-	if err := decode(raw, &n); err != nil {
+	if printed, err := a.printJSONOr(raw, &n); printed || err != nil {
 		return err
 	}
 	fmt.Fprintf(a.Stdout, "paused %d campaigns; 'tactctl resume --all' resumes them\n", n.Count)
@@ -64,11 +61,8 @@ func resumeCmd(ctx context.Context, a *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	if a.JSON {
-		return a.printJSON(raw)
-	}
 	var n api.Count
-	if err := decode(raw, &n); err != nil {
+	if printed, err := a.printJSONOr(raw, &n); printed || err != nil {
 		return err
 	}
 	fmt.Fprintf(a.Stdout, "resumed %d campaigns\n", n.Count)

@@ -69,11 +69,8 @@ func postCreate(ctx context.Context, a *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	if a.JSON {
-		return a.printJSON(raw)
-	}
 	var p api.PostView
-	if err := decode(raw, &p); err != nil {
+	if printed, err := a.printJSONOr(raw, &p); printed || err != nil {
 		return err
 	}
 	fmt.Fprintf(a.Stdout, "created post %d in %s, due %s, %s\n", p.ID, p.Campaign, when(p.DueAt, p.TimeZone), p.State)
@@ -128,11 +125,8 @@ func postImport(ctx context.Context, a *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	if a.JSON {
-		return a.printJSON(raw)
-	}
 	var l api.List[api.PostView]
-	if err := decode(raw, &l); err != nil {
+	if printed, err := a.printJSONOr(raw, &l); printed || err != nil {
 		return err
 	}
 	fmt.Fprintf(a.Stdout, "imported %d posts from %s\n", len(l.Items), rest[0])
@@ -174,11 +168,8 @@ func postShow(ctx context.Context, a *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	if a.JSON {
-		return a.printJSON(raw)
-	}
 	var p api.PostView
-	if err := decode(raw, &p); err != nil {
+	if printed, err := a.printJSONOr(raw, &p); printed || err != nil {
 		return err
 	}
 	w := a.Stdout
@@ -250,11 +241,8 @@ func postEdit(ctx context.Context, a *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	if a.JSON {
-		return a.printJSON(raw)
-	}
 	var p api.PostView
-	if err := decode(raw, &p); err != nil {
+	if printed, err := a.printJSONOr(raw, &p); printed || err != nil {
 		return err
 	}
 	fmt.Fprintf(a.Stdout, "post %d: %s (version %d, due %s)\n", p.ID, p.State, p.Version, when(p.DueAt, p.TimeZone))

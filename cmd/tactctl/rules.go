@@ -373,11 +373,8 @@ func rulesPreview(ctx context.Context, a *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	if a.JSON {
-		return a.printJSON(raw)
-	}
 	var ans previewAnswer
-	if err := decode(raw, &ans); err != nil {
+	if printed, err := a.printJSONOr(raw, &ans); printed || err != nil {
 		return err
 	}
 	sort.SliceStable(ans.Campaigns, func(i, j int) bool { return ans.Campaigns[i].ID < ans.Campaigns[j].ID })

@@ -27,11 +27,8 @@ func statusCmd(ctx context.Context, a *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	if a.JSON {
-		return a.printJSON(raw)
-	}
 	var st api.Status
-	if err := decode(raw, &st); err != nil {
+	if printed, err := a.printJSONOr(raw, &st); printed || err != nil {
 		return err
 	}
 	w := a.Stdout

@@ -50,11 +50,8 @@ func userAdd(ctx context.Context, a *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	if a.JSON {
-		return a.printJSON(raw)
-	}
 	var uc api.UserCreated
-	if err := decode(raw, &uc); err != nil {
+	if printed, err := a.printJSONOr(raw, &uc); printed || err != nil {
 		return err
 	}
 	fmt.Fprintf(a.Stdout, "created %s (%s). Its token, shown this once:\n\n  %s\n\n", uc.User.Name, uc.User.Role, uc.Token)
@@ -73,11 +70,8 @@ func userList(ctx context.Context, a *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	if a.JSON {
-		return a.printJSON(raw)
-	}
 	var l api.List[*queue.User]
-	if err := decode(raw, &l); err != nil {
+	if printed, err := a.printJSONOr(raw, &l); printed || err != nil {
 		return err
 	}
 	t := newTable(a.Stdout, "ID", "NAME", "ROLE", "CREATED")
