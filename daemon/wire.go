@@ -120,7 +120,9 @@ func (d *Daemon) start(ctx context.Context) (_ *app, err error) {
 	if err != nil {
 		return nil, err
 	}
-	a.metrics = metrics.New(metrics.Sources{Store: a.store, Feeds: a.feedStats, Rules: a.rulesStat}, d.Logger)
+	answers := &api.AnswerCounts{}
+	a.metrics = metrics.New(metrics.Sources{Store: a.store, Feeds: a.feedStats, Rules: a.rulesStat,
+		ListAnswers: func() (uint64, uint64) { return answers.Kept.Load(), answers.Built.Load() }}, d.Logger)
 	networks := &instrumented{plugins: a.plugins, m: a.metrics}
 	validator := &validator{networks: networks}
 	sched, err := schedule.New(schedule.Options{Store: a.store, TimeZone: cfg.Daemon.TimeZone, Validator: validator, Logger: d.Logger})
@@ -154,6 +156,7 @@ func (d *Daemon) start(ctx context.Context) (_ *app, err error) {
 		Store: a.store, Logger: d.Logger, Validator: validator, Accounts: a.accounts, Rules: a.rules,
 		Watch: a.watcher, Warnings: a.watcher, Kicker: a.publisher, Schedule: schedule.Validate,
 		DefaultTimeZone: cfg.Daemon.TimeZone, DefaultLate: cfg.Daemon.Late.Duration, Version: Version, SessionUser: ui.SessionUser,
+		AnswerCounts: answers,
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", apiHandler)

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -100,4 +103,50 @@ func percentile(ds []time.Duration, q float64) time.Duration {
 	slices.Sort(s)
 	rank := int(q*float64(len(s))+0.999999999) - 1
 	return s[min(max(rank, 0), len(s)-1)]
+}
+
+// listAnswers reads from tactd's /metrics how many queue listings it answered from a kept
+// answer and how many it built (tact_api_list_answers_total).
+func listAnswers(ctx context.Context, client *http.Client, base string) (kept, built float64, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, 0, fmt.Errorf("%s/metrics answered %s", base, resp.Status)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	found := 0
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		var dst *float64
+		switch name {
+		case `tact_api_list_answers_total{source="kept"}`:
+			dst = &kept
+		case `tact_api_list_answers_total{source="built"}`:
+			dst = &built
+		default:
+			continue
+		}
+		if *dst, err = strconv.ParseFloat(value, 64); err != nil {
+			return 0, 0, fmt.Errorf("%s/metrics: %s: %w", base, name, err)
+		}
+		found++
+	}
+	if err := sc.Err(); err != nil {
+		return 0, 0, err
+	}
+	if found != 2 {
+		return 0, 0, fmt.Errorf("%s/metrics has no tact_api_list_answers_total", base)
+	}
+	return kept, built, nil
 }

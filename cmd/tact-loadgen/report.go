@@ -51,6 +51,7 @@ func printTable(w io.Writer, o runOptions, info tableInfo, l, b *measurement) {
 		ms(percentile(b.Get.Latencies, 0.5))+" / "+ms(percentile(b.Get.Latencies, 1)), "")
 	row("  errors / sent", "0", fmt.Sprintf("%d / %d", l.Get.Errors, l.Get.Sent), fmt.Sprintf("%d / %d", b.Get.Errors, b.Get.Sent), "")
 	row("  tactd CPU during the GET load (cores)", "", cores(l.GetCPU, o.Duration), cores(b.GetCPU, o.Duration), "")
+	row("  answers built / kept (nothing changed since)", "", answerSplit(l), answerSplit(b), "")
 
 	row("  machine load average (1 min) after the GET load", fmt.Sprintf("< %d", info.CPUs), l.Load, b.Load, "")
 	row("tactd peak resident memory (VmHWM)", "< 150 MB", mb(l.End.Daemon.HWM), mb(b.End.Daemon.HWM), verdict(l.End.Daemon.HWM < targetRSS))
@@ -95,4 +96,13 @@ func cores(cpu, over time.Duration) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.2f", cpu.Seconds()/over.Seconds())
+}
+
+// answerSplit is how many GET answers tactd built and how many it gave again unchanged.
+func answerSplit(m *measurement) string {
+	total := m.Built + m.Kept
+	if total == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f / %.0f (%.0f%% built)", m.Built, m.Kept, 100*m.Built/total)
 }

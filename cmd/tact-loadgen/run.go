@@ -59,6 +59,8 @@ type measurement struct {
 	Idle      snapshot // one second after ready, before the stream
 	End       snapshot // after the stream
 	Get       loadResult
+	Kept      float64 // GET answers tactd gave from a kept answer during the load
+	Built     float64 // and those it built
 	GetCPU    time.Duration // tactd's CPU time during the GET load
 	Late      []time.Duration
 	Missing   int    // measured stream posts never published
@@ -175,9 +177,19 @@ func measure(ctx context.Context, o runOptions, tactd, dataDir, cfgPath string, 
 	if err := sleepUntil(ctx, st.Measured.Add(2*time.Second)); err != nil {
 		return nil, err
 	}
+	client := newClient()
+	kept0, built0, err := listAnswers(ctx, client, "http://"+addr)
+	if err != nil {
+		return nil, err
+	}
 	cpu0 := cpuTime(d.cmd.Process.Pid)
-	m.Get = openLoop(ctx, newClient(), "http://"+addr+"/api/v1/posts?state=pending", tok, o.Rate, o.Duration)
+	m.Get = openLoop(ctx, client, "http://"+addr+"/api/v1/posts?state=pending", tok, o.Rate, o.Duration)
 	m.GetCPU = cpuTime(d.cmd.Process.Pid) - cpu0
+	kept1, built1, err := listAnswers(ctx, client, "http://"+addr)
+	if err != nil {
+		return nil, err
+	}
+	m.Kept, m.Built = kept1-kept0, built1-built0
 	m.Load = loadAverage()
 	fmt.Fprintf(stdout, "  GET load: %d sent, %d errors, p99 %s\n", m.Get.Sent, m.Get.Errors, percentile(m.Get.Latencies, 0.99).Round(10*time.Microsecond))
 

@@ -51,6 +51,9 @@ type Options struct {
 	// calls queued on it would make the publisher's reads wait behind them, and posts go
 	// out late. Waiting here keeps the burst in front of the API only.
 	MaxConcurrent int
+	// AnswerCounts, if set, counts how the queue listing's requests were answered (kept
+	// or built; see answers.go), for /metrics.
+	AnswerCounts *AnswerCounts
 }
 
 // server holds the options and the route table.
@@ -64,6 +67,7 @@ type server struct {
 	slots   chan struct{}
 	waiting atomic.Int64 // requests waiting for a slot
 	posts   *PostBuilder
+	answers answers // kept answers of the queue listing (answers.go)
 }
 
 // handlerFunc serves one route for an authenticated, authorized user. It writes the
@@ -143,7 +147,11 @@ func newServer(opt Options) *server {
 	if opt.MaxConcurrent <= 0 {
 		opt.MaxConcurrent = 8
 	}
+	if opt.AnswerCounts == nil {
+		opt.AnswerCounts = &AnswerCounts{}
+	}
 	s := &server{opt: opt, log: opt.Logger, loc: loc, started: opt.Now(), slots: make(chan struct{}, opt.MaxConcurrent)}
+	s.answers.counts = opt.AnswerCounts
 	s.posts = &PostBuilder{Store: opt.Store, Validator: opt.Validator, Now: s.now, Location: s.location}
 	s.routes = s.table()
 	return s

@@ -106,16 +106,31 @@ func (e *detailError) Error() string { return e.err.Error() }
 func (e *detailError) Unwrap() error { return e.err }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	// json.Marshal escapes HTML as json.Encoder does; the indentation is json.Indent's.
-	b, err := json.Marshal(v)
-	w.WriteHeader(status)
+	b, err := encodeJSON(v)
 	if err != nil {
-		return // as json.Encoder: a value that cannot be encoded writes no body
+		writeBody(w, status, nil) // as json.Encoder: a value that cannot be encoded writes no body
+		return
+	}
+	writeBody(w, status, b)
+}
+
+// encodeJSON is the body writeJSON sends for v: indented as json.Encoder with SetIndent
+// would, HTML escaped as json.Marshal does, with a final newline.
+func encodeJSON(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
 	}
 	out := appendIndented(make([]byte, 0, len(b)+len(b)/2+1), b)
-	_, _ = w.Write(append(out, '\n')) // the client went away; nothing useful to do
+	return append(out, '\n'), nil
+}
+
+// writeBody sends an encoded JSON body.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(body) // the client went away; nothing useful to do
 }
 
 func byteSize(n int64) string {

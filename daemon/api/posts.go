@@ -215,16 +215,49 @@ func (s *server) listPosts(w http.ResponseWriter, r *http.Request, u *queue.User
 			return err
 		}
 	}
-	ps, next, err := s.opt.Store.Posts(r.Context(), f)
+	ctx := r.Context()
+	build := func() ([]byte, error) {
+		ps, next, err := s.opt.Store.Posts(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		vs, err := s.views(ctx, ps)
+		if err != nil {
+			return nil, err
+		}
+		return encodeJSON(PostList{Items: vs, Next: next})
+	}
+	var body []byte
+	if st, ok := s.stamp(ctx); ok {
+		body, err = s.answers.get(ctx, postsKey(f), st, build)
+	} else {
+		body, err = build()
+	}
 	if err != nil {
 		return err
 	}
-	vs, err := s.views(r.Context(), ps)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, PostList{Items: vs, Next: next})
+	writeBody(w, http.StatusOK, body)
 	return nil
+}
+
+// postsKey names a listing: two filters with the same key list the same posts.
+func postsKey(f queue.PostFilter) string {
+	var b strings.Builder
+	b.WriteString("posts")
+	for _, st := range f.States {
+		b.WriteString(" state=" + string(st))
+	}
+	fmt.Fprintf(&b, " campaign=%d account=%q after=%d before=%d cursor=%q limit=%d",
+		f.CampaignID, f.Account, unixNanos(f.DueAfter), unixNanos(f.DueBefore), f.Cursor, f.Limit)
+	return b.String()
+}
+
+// unixNanos is t in nanoseconds, 0 for the zero time (no bound).
+func unixNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
 }
 
 func joinPostStates() string {

@@ -55,6 +55,9 @@ type Sources struct {
 	Store queue.Store
 	Feeds func() []FeedStat
 	Rules func() RulesStat
+	// ListAnswers counts the queue listing's requests answered from a kept answer and
+	// built anew (api.AnswerCounts).
+	ListAnswers func() (kept, built uint64)
 }
 
 // New makes the registry and instruments; src feeds the figures computed at scrape time.
@@ -137,11 +140,14 @@ var (
 	rulesLoadedDesc  = prometheus.NewDesc("tact_rules_loaded", "Rules in force.", nil, nil)
 	rulesLastOKDesc  = prometheus.NewDesc("tact_rules_last_reload_successful", "1 if the last rule reload succeeded, 0 if it failed (the previous set stays in force).", nil, nil)
 	rulesReloadsDesc = prometheus.NewDesc("tact_rules_reloads_total", "Rule reloads by result.", []string{"result"}, nil)
+
+	listAnswersDesc = prometheus.NewDesc("tact_api_list_answers_total", "GET /api/v1/posts requests by how they were answered: kept (nothing changed since the same request was answered) or built (read from the database).", []string{"source"}, nil)
 )
 
 func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{postsDesc, queueDesc, campaignsDesc, incidentsDesc, accountsDesc, scrapeErrDesc,
-		feedPollsDesc, feedNotModDesc, feedItemsDesc, feedFailuresDesc, feedLastOKDesc, rulesLoadedDesc, rulesLastOKDesc, rulesReloadsDesc} {
+		feedPollsDesc, feedNotModDesc, feedItemsDesc, feedFailuresDesc, feedLastOKDesc, rulesLoadedDesc, rulesLastOKDesc, rulesReloadsDesc,
+		listAnswersDesc} {
 		ch <- d
 	}
 }
@@ -168,6 +174,11 @@ func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(rulesLastOKDesc, prometheus.GaugeValue, ok)
 		ch <- prometheus.MustNewConstMetric(rulesReloadsDesc, prometheus.CounterValue, float64(r.ReloadsOK), "ok")
 		ch <- prometheus.MustNewConstMetric(rulesReloadsDesc, prometheus.CounterValue, float64(r.ReloadsFailed), "error")
+	}
+	if c.src.ListAnswers != nil {
+		kept, built := c.src.ListAnswers()
+		ch <- prometheus.MustNewConstMetric(listAnswersDesc, prometheus.CounterValue, float64(kept), "kept")
+		ch <- prometheus.MustNewConstMetric(listAnswersDesc, prometheus.CounterValue, float64(built), "built")
 	}
 	if c.src.Store == nil {
 		return

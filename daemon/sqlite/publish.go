@@ -630,6 +630,18 @@ const qWakeDeliveries = `SELECT p.due_at, (SELECT MIN(d.next_attempt_at) FROM de
 	FROM posts p INDEXED BY posts_claimable JOIN campaigns c ON c.id = p.campaign_id
 	WHERE p.state IN ('approved', 'publishing') AND c.state = 'active' ORDER BY p.due_at, p.id`
 
+// qWakeAutopilot is the earliest time AutoApprove has work: per active autopilot campaign,
+// its first pending post the networks accept (found through posts_campaign_state_due in due
+// order) minus the campaign's veto window.
+const qWakeAutopilot = `SELECT MIN((SELECT MIN(p.due_at) FROM posts p
+		WHERE p.campaign_id = c.id AND p.state = 'pending' AND p.problems = '[]') - c.veto)
+	FROM campaigns c WHERE c.state = 'active' AND c.approval = 'autopilot'`
+
+// qWakeRecurring is the earliest time a recurring campaign's next post is made: its next
+// tick minus its lead (the default lead when it sets none).
+const qWakeRecurring = `SELECT MIN(c.next_tick - CASE WHEN c.lead > 0 THEN c.lead ELSE ? END)
+	FROM campaigns c WHERE c.state = 'active' AND c.schedule <> '' AND c.next_tick <> 0`
+
 // NextWake returns the earliest time ClaimDue, AutoApprove or a recurring tick may have work,
 // or when an open incident closes. It may be in the past (work is waiting, for example on an
 // account's spacing); callers treat that as "now" and pace themselves.
@@ -667,27 +679,22 @@ func (db *DB) NextWake(ctx context.Context) (wake time.Time, err error) {
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		cs, err := tx.campaigns(`SELECT ` + campaignColumns + ` FROM campaigns c WHERE c.state = 'active' AND (c.approval = 'autopilot' OR c.schedule <> '')`)
-		if err != nil {
+		// Autopilot campaigns: their earliest approvable post minus the veto window, when
+		// AutoApprove will take it. Recurring campaigns: their next tick minus the lead, when
+		// the post for it is made. One aggregate each, whatever the number of campaigns:
+		// the publisher asks this before every sleep.
+		var autopilot, recurring sql.NullInt64
+		if err := tx.queryRow(qWakeAutopilot).Scan(&autopilot); err != nil {
 			return err
 		}
-		for _, c := range cs {
-			if c.Approval == queue.ApprovalAutopilot {
-				var due sql.NullInt64
-				if err := tx.queryRow(`SELECT MIN(due_at) FROM posts WHERE campaign_id = ? AND state = 'pending' AND problems = '[]'`, c.ID).Scan(&due); err != nil {
-					return err
-				}
-				if due.Valid {
-					consider(unixNano(fromNano(due.Int64).Add(-c.Veto.D())))
-				}
-			}
-			if c.Schedule != "" && !c.NextTick.IsZero() {
-				lead := c.Lead.D()
-				if lead <= 0 {
-					lead = queue.DefaultLead
-				}
-				consider(unixNano(c.NextTick.Add(-lead)))
-			}
+		if autopilot.Valid {
+			consider(autopilot.Int64)
+		}
+		if err := tx.queryRow(qWakeRecurring, int64(queue.DefaultLead)).Scan(&recurring); err != nil {
+			return err
+		}
+		if recurring.Valid {
+			consider(recurring.Int64)
 		}
 		var closes sql.NullInt64
 		if err := tx.queryRow(`SELECT MIN(closes_at) FROM incidents WHERE state = 'open'`).Scan(&closes); err != nil {

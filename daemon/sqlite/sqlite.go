@@ -29,6 +29,7 @@ type DB struct {
 	path  string
 	write *sql.DB // one connection, BEGIN IMMEDIATE
 	read  *sql.DB // read-only pool
+	probe versionProbe
 	now   func() time.Time
 }
 
@@ -95,6 +96,13 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		return nil, db.failure("open the database for reading", err)
 	}
 	db.read = r
+	probe, err := sql.Open("sqlite3", dsn(path, o.busyTimeout, true))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	probe.SetMaxOpenConns(1)
+	db.probe.db = probe
 	return db, nil
 }
 
@@ -116,9 +124,11 @@ func dsn(path string, busy time.Duration, readOnly bool) string {
 
 // Close closes the database. Everything acknowledged is already on disk.
 func (db *DB) Close() error {
-	var err error
+	err := db.probe.close()
 	if db.read != nil {
-		err = db.read.Close()
+		if e := db.read.Close(); e != nil && err == nil {
+			err = e
+		}
 	}
 	if e := db.write.Close(); e != nil && err == nil {
 		err = e

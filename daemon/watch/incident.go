@@ -288,6 +288,10 @@ func latestTitle(in *queue.Incident) string {
 	return in.Evidence[len(in.Evidence)-1].Title
 }
 
+// WarningsVersion changes whenever PostWarnings could answer differently with the same
+// database: when the rules in force change (everything else it reads is stored).
+func (w *Watcher) WarningsVersion() uint64 { return w.rules.Generation() }
+
 // PostWarnings says, for the queue UI, which open incidents cover a post and which rules
 // flagged it.
 func (w *Watcher) PostWarnings(ctx context.Context, c *queue.Campaign, p *queue.Post) []string {

@@ -46,6 +46,9 @@ type Rules struct {
 	log   *slog.Logger
 
 	cur atomic.Pointer[loadedSet]
+	// gen moves on after each swap of cur (and of retired): answers built from the rules
+	// (the queue's safety warnings) are kept only while it stays the same.
+	gen atomic.Uint64
 
 	reloadMu sync.Mutex // one reload at a time
 
@@ -157,6 +160,9 @@ func (r *Rules) Rule(id string) (*rules.Rule, *rules.Set) {
 	return old.rule, old.set
 }
 
+// Generation changes each time a reload swaps in a new set.
+func (r *Rules) Generation() uint64 { return r.gen.Load() }
+
 // Reload re-reads the rule files (SIGHUP). On error the previous set stays in force and the
 // error, naming FILE:LINE, is returned, logged, kept for Status, audited and notified.
 func (r *Rules) Reload(ctx context.Context) error {
@@ -206,6 +212,7 @@ func (r *Rules) reload(ctx context.Context, why string, onlyIfChanged bool) (cha
 		return true, err
 	}
 	r.cur.Store(ls)
+	r.gen.Add(1)
 	r.log.Info("rules reloaded", "trigger", why, "rules", ls.set.Len(), "files", len(ls.files))
 	r.audit(ctx, fmt.Sprintf("ok: %d rules from %d files", ls.set.Len(), len(ls.files)))
 	return true, nil

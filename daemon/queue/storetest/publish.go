@@ -424,13 +424,28 @@ func testNextWake(t *testing.T, open Opener) {
 	if w, want := wake(), e.now().Add(2*time.Hour); !w.Equal(want) {
 		t.Fatalf("wake %s, want the autopilot post's veto start %s", w, want)
 	}
+	// A post the networks refuse is never auto-approved; a paused autopilot campaign waits.
+	e.post(auto, 3*time.Hour+30*time.Minute, func(p *queue.Post) { p.Problems = []string{"mastodon: 612 characters, over 500"} })
+	pausedAuto := e.campaign(func(c *queue.Campaign) { c.Approval = queue.ApprovalAutopilot; c.Veto = queue.Duration(3 * time.Hour) })
+	e.post(pausedAuto, 3*time.Hour+30*time.Minute)
+	_, err := e.s.PauseCampaigns(e.ctx, []int64{pausedAuto.ID}, queue.Pause{By: ann, Reason: "x"})
+	e.must(err)
+	if w, want := wake(), e.now().Add(2*time.Hour); !w.Equal(want) {
+		t.Fatalf("wake %s, want %s: a refused post or a paused campaign's post counted", w, want)
+	}
 	rec := e.campaign(func(c *queue.Campaign) {
 		c.Schedule, c.Lead, c.NextTick = "0 * * * *", queue.Duration(time.Hour), e.now().Add(150*time.Minute)
 	})
 	if w, want := wake(), rec.NextTick.Add(-time.Hour); !w.Equal(want) {
 		t.Fatalf("wake %s, want the recurring tick minus lead %s", w, want)
 	}
-	_, _, err := e.s.RecordIncident(e.ctx, &queue.Incident{RuleID: "r", Action: "flag", LastItemAt: e.now(), ClosesAt: e.now().Add(time.Hour)})
+	noLead := e.campaign(func(c *queue.Campaign) {
+		c.Schedule, c.NextTick = "0 * * * *", e.now().Add(queue.DefaultLead+80*time.Minute)
+	})
+	if w, want := wake(), noLead.NextTick.Add(-queue.DefaultLead); !w.Equal(want) {
+		t.Fatalf("wake %s, want the recurring tick minus the default lead %s", w, want)
+	}
+	_, _, err = e.s.RecordIncident(e.ctx, &queue.Incident{RuleID: "r", Action: "flag", LastItemAt: e.now(), ClosesAt: e.now().Add(time.Hour)})
 	e.must(err)
 	if w, want := wake(), e.now().Add(time.Hour); !w.Equal(want) {
 		t.Fatalf("wake %s, want the incident's closing time %s", w, want)
