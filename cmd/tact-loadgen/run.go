@@ -59,8 +59,8 @@ type measurement struct {
 	Idle      snapshot // one second after ready, before the stream
 	End       snapshot // after the stream
 	Get       loadResult
-	Kept      float64 // GET answers tactd gave from a kept answer during the load
-	Built     float64 // and those it built
+	Kept      float64       // GET answers tactd gave from a kept answer during the load
+	Built     float64       // and those it built
 	GetCPU    time.Duration // tactd's CPU time during the GET load
 	Late      []time.Duration
 	Missing   int    // measured stream posts never published
