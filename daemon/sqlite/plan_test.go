@@ -72,5 +72,30 @@ func TestQueryPlans(t *testing.T) {
 		if strings.Contains(text, "TEMP B-TREE FOR ORDER BY") || strings.Contains(text, "SCAN p\n") || strings.HasSuffix(text, "SCAN p") {
 			t.Errorf("%s sorts or scans the whole queue:\n%s", tc.name, text)
 		}
+		// A page of one state reads the listing index alone (0003), not a row per post.
+		if strings.HasPrefix(tc.name, "posts") && strings.Contains(tc.name, "p.state IN") && !strings.Contains(text, "COVERING INDEX posts_listing") {
+			t.Errorf("%s does not read posts_listing alone:\n%s", tc.name, text)
+		}
+	}
+
+	// The deliveries of a page come from their covering index, one range per post.
+	rows, err := db.read.Query(`EXPLAIN QUERY PLAN SELECT `+deliveryColumns+` FROM deliveries d WHERE d.post_id IN (?, ?, ?) ORDER BY d.post_id, d.id`, 1, 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var (
+			id, parent, unused int
+			detail             string
+		)
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if text := strings.Join(plan, "\n"); !strings.Contains(text, "COVERING INDEX deliveries_post") || strings.Contains(text, "TEMP B-TREE") {
+		t.Errorf("a page's deliveries do not come from deliveries_post in order:\n%s", text)
 	}
 }
