@@ -36,6 +36,8 @@ func TestQueryPlans(t *testing.T) {
 	qs := []query{
 		{"claim candidates", qClaimCandidates, []any{now, now, 0, 0, 0, claimPage}},
 		{"next wake", qWakeDeliveries, nil},
+		{"next wake autopilot", qWakeAutopilot, nil},
+		{"next wake recurring", qWakeRecurring, []any{1}},
 		{"scan open posts", qScanOpen, []any{0, scanBatch}},
 		{"auto-approve", qAutoApprove, []any{now, now}},
 		{"missed", qMissed, []any{"pending", now, now, true}},
@@ -72,9 +74,9 @@ func TestQueryPlans(t *testing.T) {
 		if strings.Contains(text, "TEMP B-TREE FOR ORDER BY") || strings.Contains(text, "SCAN p\n") || strings.HasSuffix(text, "SCAN p") {
 			t.Errorf("%s sorts or scans the whole queue:\n%s", tc.name, text)
 		}
-		// A page of one state reads the listing index alone (0003), not a row per post.
-		if strings.HasPrefix(tc.name, "posts") && strings.Contains(tc.name, "p.state IN") && !strings.Contains(text, "COVERING INDEX posts_listing") {
-			t.Errorf("%s does not read posts_listing alone:\n%s", tc.name, text)
+		// A campaign's queue and the autopilot wake walk that campaign's posts only.
+		if (tc.name == "next wake autopilot" || strings.Contains(tc.name, "p.campaign_id = ?")) && !strings.Contains(text, "posts_campaign_state_due (campaign_id=? AND state=?") {
+			t.Errorf("%s does not walk the campaign's posts through posts_campaign_state_due:\n%s", tc.name, text)
 		}
 	}
 

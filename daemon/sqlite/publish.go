@@ -633,7 +633,7 @@ const qWakeDeliveries = `SELECT p.due_at, (SELECT MIN(d.next_attempt_at) FROM de
 // qWakeAutopilot is the earliest time AutoApprove has work: per active autopilot campaign,
 // its first pending post the networks accept (found through posts_campaign_state_due in due
 // order) minus the campaign's veto window.
-const qWakeAutopilot = `SELECT MIN((SELECT MIN(p.due_at) FROM posts p
+const qWakeAutopilot = `SELECT MIN((SELECT MIN(p.due_at) FROM posts p INDEXED BY posts_campaign_state_due
 		WHERE p.campaign_id = c.id AND p.state = 'pending' AND p.problems = '[]') - c.veto)
 	FROM campaigns c WHERE c.state = 'active' AND c.approval = 'autopilot'`
 
