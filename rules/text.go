@@ -105,7 +105,13 @@ func tokenize(text string) []token {
 		case r == '#':
 			hashtag = true
 		case isEmoji(r):
-			toks = append(toks, token{Word: string(r), Lower: string(r)})
+			// Folded like every word, so that a rule term written with the same symbol
+			// matches it: compatibility forms decompose ("🄥" -> "(v)").
+			word := fold(string(r))
+			if word == "" {
+				word = string(r)
+			}
+			toks = append(toks, token{Word: word, Lower: string(r)})
 			hashtag = false
 		case r == '.' || r == '!' || r == '?' || r == ';' || r == '…' || r == '•' || r == '|' || r == '\n':
 			// Not ':' — in headlines what follows a colon is as often a name as not
