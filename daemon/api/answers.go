@@ -48,8 +48,9 @@ type AnswerCounts struct {
 	Kept, Built atomic.Uint64
 }
 
+// At most 16 MiB kept: the listings people poll (the queue, a few filters) fit many times over.
 const (
-	maxAnswers     = 64
+	maxAnswers     = 16
 	maxAnswerBytes = 1 << 20
 )
 
