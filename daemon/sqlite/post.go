@@ -108,6 +108,11 @@ func (tx *tx) postRows(q string, args ...any) ([]*queue.Post, error) {
 	return ps, rows.Err()
 }
 
+// deliveriesQuery reads the deliveries of n posts in order (through deliveries_post, 0003).
+func deliveriesQuery(n int) string {
+	return `SELECT ` + deliveryColumns + ` FROM deliveries d WHERE d.post_id IN (` + placeholders(n) + `) ORDER BY d.post_id, d.id`
+}
+
 // loadDeliveries fills the Deliveries of ps, a few hundred posts per query.
 func (tx *tx) loadDeliveries(ps []*queue.Post) error {
 	const chunk = 500
@@ -122,7 +127,7 @@ func (tx *tx) loadDeliveries(ps []*queue.Post) error {
 		for _, p := range ps[start:end] {
 			ids = append(ids, p.ID)
 		}
-		rows, err := tx.query(`SELECT `+deliveryColumns+` FROM deliveries d WHERE d.post_id IN (`+placeholders(len(ids))+`) ORDER BY d.post_id, d.id`, ids...)
+		rows, err := tx.query(deliveriesQuery(len(ids)), ids...)
 		if err != nil {
 			return err
 		}
