@@ -61,6 +61,13 @@ type Campaign struct {
 	State CampaignState `json:"state"`
 	Pause *Pause        `json:"pause,omitempty"` // set while paused
 
+	// OpenPosts counts the campaign's posts in OpenStates, and Problem says what keeps it
+	// from working as configured (Limits.Problem), "" when nothing does. Both are read, not
+	// stored: Campaign, CampaignByName, and Campaigns with CampaignFilter.CountOpen fill
+	// them; other reads leave them zero.
+	OpenPosts int    `json:"open_posts"`
+	Problem   string `json:"problem,omitempty"`
+
 	Version   int64     `json:"version"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`

@@ -27,12 +27,15 @@ type CampaignFilter struct {
 	// Recurring selects only campaigns with a schedule (the scheduler reads these on every
 	// publisher wake; a large brand has hundreds of one-off campaigns it need not decode).
 	Recurring bool
+	// CountOpen also counts each campaign's open posts, filling OpenPosts and Problem (one
+	// more read; the scheduler and the API ask for it, the listing pages do not).
+	CountOpen bool
 }
 
 // CampaignStore keeps campaigns.
 type CampaignStore interface {
-	// CreateCampaign validates c (name unique, accounts non-empty, approval mode, durations)
-	// and stores it as active, filling ID, Version and timestamps.
+	// CreateCampaign validates c (name unique, accounts non-empty, approval mode, durations,
+	// lead within Limits.MaxLead) and stores it as active, filling ID, Version and timestamps.
 	CreateCampaign(ctx context.Context, by Actor, c *Campaign) error
 	// UpdateCampaign stores c's editable fields if its Version still matches (else Conflict).
 	UpdateCampaign(ctx context.Context, by Actor, c *Campaign) error
@@ -52,7 +55,8 @@ type CampaignStore interface {
 	ResumeAll(ctx context.Context, by Actor) (int, error)
 	// AddTick turns the campaign's NextTick into post p (may be nil when the tick is skipped),
 	// and advances NextTick to next and PoolCursor by one, atomically and only if the stored
-	// NextTick still equals tick (compare-and-set), so a tick never yields two posts.
+	// NextTick still equals tick (compare-and-set), so a tick never yields two posts. A post
+	// beyond the campaign's open-post limit is refused (IsOpenLimit) and nothing changes.
 	AddTick(ctx context.Context, campaignID int64, tick, next time.Time, p *Post) error
 }
 
@@ -81,9 +85,11 @@ type PostEdit struct {
 // PostStore keeps posts.
 type PostStore interface {
 	// CreatePost stores p (State draft or pending; default pending) with one waiting delivery
-	// per account, filling ID, Version, timestamps and deliveries.
+	// per account, filling ID, Version, timestamps and deliveries. It refuses a post that
+	// would take its campaign beyond Limits.MaxOpenPosts (IsOpenLimit).
 	CreatePost(ctx context.Context, by Actor, p *Post) error
-	// CreatePosts stores all of ps in one transaction, or none of them (bulk import).
+	// CreatePosts stores all of ps in one transaction, or none of them (bulk import); the
+	// open-post limit applies to the campaigns' posts with all of ps added.
 	CreatePosts(ctx context.Context, by Actor, ps []*Post) error
 	Post(ctx context.Context, id int64) (*Post, error)
 	// Posts lists posts soonest due first; next is the cursor of the following page ("" at the end).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/tact-hq/tact/daemon/queue"
@@ -35,6 +36,10 @@ type Options struct {
 	// frequent schedule and a long lead does not hold up the others; the rest follows on the
 	// next call. Default 500.
 	MaxPerPass int
+	// Limits are tact.toml's bounds (zero fields: queue.DefaultLimits). A campaign's lead
+	// is cut to MaxLead (one stored before the bound, or before it was lowered), and a
+	// campaign with MaxOpenPosts open posts gets no more until some are done with.
+	Limits queue.Limits
 	// Validator, if set, records the networks' problems on each new post.
 	Validator Validator
 	Logger    *slog.Logger
@@ -46,8 +51,12 @@ type Scheduler struct {
 	zone       string
 	maxMissed  int
 	maxPerPass int
+	limits     queue.Limits
 	validator  Validator
 	log        *slog.Logger
+
+	mu     sync.Mutex
+	capped map[int64]bool // campaigns held at the open-post limit, by id, as of the last pass
 }
 
 // New returns a Scheduler. It refuses an unknown default time zone.
@@ -59,7 +68,7 @@ func New(o Options) (*Scheduler, error) {
 		return nil, err
 	}
 	s := &Scheduler{store: o.Store, zone: o.TimeZone, maxMissed: o.MaxMissed, maxPerPass: o.MaxPerPass,
-		validator: o.Validator, log: o.Logger}
+		limits: o.Limits.OrDefault(), validator: o.Validator, log: o.Logger, capped: map[int64]bool{}}
 	if s.maxMissed <= 0 {
 		s.maxMissed = 3
 	}
@@ -77,26 +86,44 @@ type Result struct {
 	Created int // posts created for ticks within reach (pending)
 	Missed  int // posts created for ticks more than late overdue (made missed)
 	Skipped int // overdue ticks beyond MaxMissed, and ticks with nothing to post
+	Capped  int // campaigns whose due ticks wait because they are at the open-post limit
+}
+
+// Capped returns how many recurring campaigns the last pass found at the open-post limit,
+// their due ticks waiting (the tact_schedule_capped_campaigns metric).
+func (s *Scheduler) Capped() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.capped)
 }
 
 // Tick processes every active campaign with a schedule: while its next tick is within its
 // lead of now, the tick becomes a post (text from the pool, due at the tick, pending: an
 // autopilot campaign's post is approved later by AutoApprove, never here), and NextTick moves
 // on. Ticks more than the campaign's late overdue (downtime, a pause) become missed posts,
-// at most MaxMissed per campaign, never a burst of sends. One campaign's failure does not
-// stop the others; the first error is returned after all were tried.
+// at most MaxMissed per campaign, never a burst of sends. A campaign at its open-post limit
+// (Options.Limits) makes no posts: its next tick waits, Result.Capped counts it, and the
+// log says so when it reaches the limit and when it leaves it. One campaign's failure does
+// not stop the others; the first error is returned after all were tried.
 func (s *Scheduler) Tick(ctx context.Context, now time.Time) (Result, error) {
 	var res Result
-	cs, err := s.store.Campaigns(ctx, queue.CampaignFilter{State: queue.CampaignActive, Recurring: true})
+	cs, err := s.store.Campaigns(ctx, queue.CampaignFilter{State: queue.CampaignActive, Recurring: true, CountOpen: true})
 	if err != nil {
 		return res, err
 	}
 	var first error
+	capped := map[int64]bool{}
 	for _, c := range cs {
 		if c.Schedule == "" {
 			continue
 		}
-		if err := s.campaign(ctx, c, now, &res); err != nil {
+		err := s.campaign(ctx, c, now, &res)
+		if errors.Is(err, errCapped) {
+			capped[c.ID] = true
+			res.Capped++
+			continue
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return res, ctx.Err()
 			}
@@ -106,6 +133,7 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) (Result, error) {
 			}
 		}
 	}
+	s.setCapped(cs, capped)
 	if res.Missed > 0 {
 		// The overdue ticks were stored pending (AddTick stores new posts as draft or
 		// pending); MarkMissed turns them, and anything else overdue, into missed posts in
@@ -128,10 +156,19 @@ func (s *Scheduler) campaign(ctx context.Context, c *queue.Campaign, now time.Ti
 		return err
 	}
 	log := s.log.With("campaign_id", c.ID, "campaign", c.Name)
-	lead, late := orDefault(c.Lead, queue.DefaultLead), orDefault(c.Late, queue.DefaultLate)
+	lead, late := min(orDefault(c.Lead, queue.DefaultLead), s.limits.MaxLead), orDefault(c.Late, queue.DefaultLate)
 	tick, cursor := c.NextTick, c.PoolCursor
+	// room is how many more posts the campaign may have open; the store refuses beyond it
+	// too, for posts added by people since the campaign was read.
+	room := s.limits.MaxOpenPosts - c.OpenPosts
 	add := func(t, next time.Time, p *queue.Post) error {
+		if p != nil && room <= 0 {
+			return errCapped
+		}
 		err := s.store.AddTick(ctx, c.ID, t, next, p)
+		if queue.IsOpenLimit(err) {
+			return errCapped
+		}
 		if queue.ErrorKind(err) == queue.Conflict {
 			// Another scheduler (or an edit of the schedule) got there first; the stored
 			// campaign is the truth, and the next pass reads it again.
@@ -142,6 +179,9 @@ func (s *Scheduler) campaign(ctx context.Context, c *queue.Campaign, now time.Ti
 			return err
 		}
 		tick, cursor = next, cursor+1
+		if p != nil {
+			room--
+		}
 		return nil
 	}
 
@@ -250,7 +290,29 @@ func (s *Scheduler) post(c *queue.Campaign, tick time.Time, cursor int) *queue.P
 	}
 }
 
-var errHandled = errors.New("tick handled elsewhere")
+var (
+	errHandled = errors.New("tick handled elsewhere")
+	// errCapped stops a campaign's pass at its open-post limit; its next tick stays where it
+	// is, so the ticks are turned into posts once there is room again.
+	errCapped = errors.New("campaign at its open-post limit")
+)
+
+// setCapped records which campaigns this pass found at the open-post limit, and says so
+// when a campaign reaches it or leaves it: once, not at every pass.
+func (s *Scheduler) setCapped(cs []*queue.Campaign, capped map[int64]bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range cs {
+		switch {
+		case capped[c.ID] && !s.capped[c.ID]:
+			s.log.Warn("recurring campaign at its open-post limit: its schedule makes no new posts until some of its posts are published, rejected or deleted (or [daemon] max_open_posts_per_campaign is raised)",
+				"campaign_id", c.ID, "campaign", c.Name, "limit", s.limits.MaxOpenPosts)
+		case !capped[c.ID] && s.capped[c.ID]:
+			s.log.Info("recurring campaign below its open-post limit again: its schedule makes posts", "campaign_id", c.ID, "campaign", c.Name)
+		}
+	}
+	s.capped = capped
+}
 
 func ignoreHandled(err error) error {
 	if errors.Is(err, errHandled) {

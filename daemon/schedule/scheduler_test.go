@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -14,11 +15,13 @@ import (
 )
 
 type env struct {
-	t     *testing.T
-	clk   *clock.Fake
-	path  string
-	db    *sqlite.DB
-	sched *Scheduler
+	t      *testing.T
+	clk    *clock.Fake
+	path   string
+	db     *sqlite.DB
+	sched  *Scheduler
+	limits queue.Limits // tact.toml's; zero: the defaults
+	log    *slog.Logger // nil: discarded
 }
 
 func newEnv(t *testing.T, start time.Time) *env {
@@ -31,7 +34,7 @@ func newEnv(t *testing.T, start time.Time) *env {
 // open (re)opens the database file and makes a new scheduler over it, as a restart does.
 func (e *env) open() {
 	e.t.Helper()
-	db, err := sqlite.Open(context.Background(), e.path, sqlite.WithClock(e.clk.Now))
+	db, err := sqlite.Open(context.Background(), e.path, sqlite.WithClock(e.clk.Now), sqlite.WithLimits(e.limits))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -41,7 +44,7 @@ func (e *env) open() {
 }
 
 func (e *env) newScheduler() *Scheduler {
-	s, err := New(Options{Store: e.db, TimeZone: "Europe/Paris"})
+	s, err := New(Options{Store: e.db, TimeZone: "Europe/Paris", Limits: e.limits, Logger: e.log})
 	if err != nil {
 		e.t.Fatal(err)
 	}

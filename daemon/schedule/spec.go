@@ -18,7 +18,6 @@
 package schedule
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -96,14 +95,12 @@ func Parse(spec, tz string) (*Schedule, error) {
 
 const allHours = 1<<24 - 1
 
+// loadZone is queue.LoadZone ("Local" refused), with "" meaning UTC.
 func loadZone(name string) (*time.Location, error) {
 	if name == "" || name == "UTC" {
 		return time.UTC, nil
 	}
-	if name == "Local" { // time.LoadLocation accepts it; a daemon's behaviour must not depend on its host
-		return nil, errors.New("the host's local zone is not a portable time zone name")
-	}
-	return time.LoadLocation(name)
+	return queue.LoadZone("timezone", name)
 }
 
 // Validate reports whether spec, with tz as the zone when the spec names none, is a schedule

@@ -54,8 +54,8 @@ func scanCampaign(s scanner) (*queue.Campaign, error) {
 }
 
 // validateCampaign checks what a person typed and fills the defaults, so that what is
-// stored is what applies.
-func validateCampaign(c *queue.Campaign) error {
+// stored is what applies. l bounds the lead (queue.Limits).
+func validateCampaign(c *queue.Campaign, l queue.Limits) error {
 	c.Name = strings.TrimSpace(c.Name)
 	if c.Name == "" {
 		return queue.Errorf(queue.Invalid, "name", "a campaign needs a name")
@@ -76,20 +76,25 @@ func validateCampaign(c *queue.Campaign) error {
 	if !c.Approval.Valid() {
 		return queue.Errorf(queue.Invalid, "approval", "unknown approval mode %q: use %q or %q", c.Approval, queue.ApprovalRequired, queue.ApprovalAutopilot)
 	}
-	if _, err := time.LoadLocation(c.TimeZone); err != nil {
-		return queue.Errorf(queue.Invalid, "timezone", "unknown time zone %q: use an IANA name such as Europe/Paris", c.TimeZone)
+	if c.TimeZone != "" { // "" is the daemon's default zone
+		if _, err := queue.LoadZone("timezone", c.TimeZone); err != nil {
+			return err
+		}
 	}
 	for _, d := range []struct {
 		field string
 		v     *queue.Duration
 		def   time.Duration
-	}{{"veto", &c.Veto, queue.DefaultVeto}, {"late", &c.Late, queue.DefaultLate}, {"lead", &c.Lead, queue.DefaultLead}} {
+	}{{"veto", &c.Veto, queue.DefaultVeto}, {"late", &c.Late, queue.DefaultLate}, {"lead", &c.Lead, min(queue.DefaultLead, l.MaxLead)}} {
 		if *d.v < 0 {
 			return queue.Errorf(queue.Invalid, d.field, "%s must not be negative (got %s)", d.field, d.v.D())
 		}
 		if *d.v == 0 {
 			*d.v = queue.Duration(d.def)
 		}
+	}
+	if err := l.CheckLead(c.Lead); err != nil {
+		return err
 	}
 	if c.Schedule != "" {
 		if _, err := parseSchedule(c.Schedule, c.TimeZone); err != nil {
@@ -128,7 +133,7 @@ func dedupe(ss []string) []string {
 // CreateCampaign validates c and stores it as active. A recurring campaign without a
 // NextTick gets its schedule's first tick after now.
 func (db *DB) CreateCampaign(ctx context.Context, by queue.Actor, c *queue.Campaign) error {
-	if err := validateCampaign(c); err != nil {
+	if err := validateCampaign(c, db.limits); err != nil {
 		return err
 	}
 	return db.update(ctx, func(tx *tx) error {
@@ -160,7 +165,7 @@ func (db *DB) CreateCampaign(ctx context.Context, by queue.Actor, c *queue.Campa
 // durations, schedule and pool, and archiving) if its Version still matches. Pausing and
 // resuming have their own methods because they carry a reason.
 func (db *DB) UpdateCampaign(ctx context.Context, by queue.Actor, c *queue.Campaign) error {
-	if err := validateCampaign(c); err != nil {
+	if err := validateCampaign(c, db.limits); err != nil {
 		return err
 	}
 	return db.update(ctx, func(tx *tx) error {
@@ -255,21 +260,106 @@ func campaignChanges(old, c *queue.Campaign) string {
 	return "changed " + strings.Join(ch, ", ")
 }
 
+// Campaign reads one campaign with its open posts counted (OpenPosts, Problem).
 func (db *DB) Campaign(ctx context.Context, id int64) (c *queue.Campaign, err error) {
-	err = db.view(ctx, func(tx *tx) error { c, err = tx.campaign(id); return err })
+	err = db.view(ctx, func(tx *tx) error {
+		if c, err = tx.campaign(id); err != nil {
+			return err
+		}
+		return tx.countOpen([]*queue.Campaign{c})
+	})
 	return c, err
 }
 
+// CampaignByName reads one campaign with its open posts counted (OpenPosts, Problem).
 func (db *DB) CampaignByName(ctx context.Context, name string) (c *queue.Campaign, err error) {
 	err = db.view(ctx, func(tx *tx) error {
 		c, err = scanCampaign(tx.queryRow(`SELECT `+campaignColumns+` FROM campaigns c WHERE c.name = ?`, name))
 		if errors.Is(err, sql.ErrNoRows) {
 			return queue.Errorf(queue.NotFound, "campaign", "no campaign named %q", name)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return tx.countOpen([]*queue.Campaign{c})
 	})
 	return c, err
 }
+
+// openStates is queue.OpenStates for SQL: ('draft', 'pending', …).
+var openStates = func() string {
+	var b strings.Builder
+	for i, s := range queue.OpenStates {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("'" + string(s) + "'")
+	}
+	return "(" + b.String() + ")"
+}()
+
+// qOpenPosts counts one campaign's open posts; openCountsQuery those of n campaigns. Both
+// read ranges of posts_campaign_state_due only (TestQueryPlans).
+var qOpenPosts = `SELECT COUNT(*) FROM posts WHERE campaign_id = ? AND state IN ` + openStates
+
+func openCountsQuery(n int) string {
+	return `SELECT campaign_id, COUNT(*) FROM posts WHERE campaign_id IN (` + placeholders(n) + `)
+		AND state IN ` + openStates + ` GROUP BY campaign_id`
+}
+
+// countOpen fills OpenPosts and Problem of cs in one query (posts_campaign_state_due: a
+// range of the index per campaign and open state, never the posts themselves).
+func (tx *tx) countOpen(cs []*queue.Campaign) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	args := make([]any, len(cs))
+	for i, c := range cs {
+		args[i] = c.ID
+	}
+	rows, err := tx.query(openCountsQuery(len(args)), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	open := make(map[int64]int, len(cs))
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return err
+		}
+		open[id] = n
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, c := range cs {
+		c.OpenPosts = open[c.ID]
+		c.Problem = tx.db.limits.Problem(c, c.OpenPosts)
+	}
+	return nil
+}
+
+// checkOpen refuses adding a post to c beyond the open-post limit. The count is read once
+// per transaction and campaign, then kept up to date by addedOpen, so that a bulk import
+// of thousands of rows counts once.
+func (tx *tx) checkOpen(c *queue.Campaign) error {
+	n, ok := tx.open[c.ID]
+	if !ok {
+		if err := tx.queryRow(qOpenPosts, c.ID).Scan(&n); err != nil {
+			return err
+		}
+		if tx.open == nil {
+			tx.open = map[int64]int{}
+		}
+		tx.open[c.ID] = n
+	}
+	return tx.db.limits.CheckOpen(c.Name, n, 1)
+}
+
+// addedOpen counts a post just stored for campaign id (after checkOpen).
+func (tx *tx) addedOpen(id int64) { tx.open[id]++ }
 
 // CampaignsByID reads the campaigns with the given ids in one query (missing ids are left
 // out), so that a page of posts from many campaigns costs one read, not one per campaign.
@@ -339,8 +429,10 @@ func (db *DB) Campaigns(ctx context.Context, f queue.CampaignFilter) (cs []*queu
 		if f.Recurring {
 			q += ` AND c.schedule <> ''`
 		}
-		cs, err = tx.campaigns(q+` ORDER BY c.name`, args...)
-		return err
+		if cs, err = tx.campaigns(q+` ORDER BY c.name`, args...); err != nil || !f.CountOpen {
+			return err
+		}
+		return tx.countOpen(cs)
 	})
 	return cs, err
 }

@@ -64,6 +64,16 @@ func TestQueryPlans(t *testing.T) {
 		}
 	}
 
+	// Counting a campaign's open posts (the open-post limit) reads its index ranges only.
+	for _, q := range []struct {
+		q    string
+		args []any
+	}{{qOpenPosts, []any{1}}, {openCountsQuery(2), []any{1, 2}}} {
+		if text := explain(t, db, q.q, q.args...); !strings.Contains(text, "COVERING INDEX posts_campaign_state_due (campaign_id=? AND state=?)") {
+			t.Errorf("counting open posts does not read posts_campaign_state_due's ranges:\n%s", text)
+		}
+	}
+
 	// The deliveries of a page come from their covering index, one range per post.
 	if text := explain(t, db, deliveriesQuery(3), 1, 2, 3); !strings.Contains(text, "COVERING INDEX deliveries_post") || strings.Contains(text, "TEMP B-TREE") {
 		t.Errorf("a page's deliveries do not come from deliveries_post in order:\n%s", text)

@@ -225,6 +225,9 @@ func (tx *tx) createPost(by queue.Actor, p *queue.Post) error {
 	if err := checkPost(p, c); err != nil {
 		return err
 	}
+	if err := tx.checkOpen(c); err != nil {
+		return err
+	}
 	p.CampaignID, p.Campaign = c.ID, c.Name
 	p.Reason, p.ApprovedBy, p.ApprovedAt = "", "", time.Time{}
 	p.Flags = dedupe(nonEmpty(p.Flags))
@@ -242,6 +245,7 @@ func (tx *tx) createPost(by queue.Actor, p *queue.Post) error {
 	if p.ID, err = res.LastInsertId(); err != nil {
 		return err
 	}
+	tx.addedOpen(c.ID)
 	p.Deliveries = nil
 	for _, a := range p.Accounts {
 		d, err := tx.addDelivery(p.ID, a)

@@ -31,6 +31,9 @@ type DB struct {
 	read  *sql.DB // read-only pool
 	probe versionProbe
 	now   func() time.Time
+	// limits bound each campaign's lead and open posts (queue.Limits); checked in the
+	// transaction that would go beyond them.
+	limits queue.Limits
 }
 
 var _ queue.Store = (*DB)(nil)
@@ -42,6 +45,7 @@ type options struct {
 	now         func() time.Time
 	busyTimeout time.Duration
 	readers     int
+	limits      queue.Limits
 }
 
 // WithClock makes the store take "now" from now instead of the wall clock (tests, the demo).
@@ -53,6 +57,10 @@ func WithBusyTimeout(d time.Duration) Option { return func(o *options) { o.busyT
 
 // WithReaders sets the size of the read-only connection pool (default 4).
 func WithReaders(n int) Option { return func(o *options) { o.readers = n } }
+
+// WithLimits sets the limits on each campaign's lead and open posts (tact.toml's); zero
+// fields keep queue.DefaultLimits.
+func WithLimits(l queue.Limits) Option { return func(o *options) { o.limits = l } }
 
 // Open opens (creating if needed) the database at path and brings its schema up to date.
 // A database written by a newer tact is refused rather than misread.
@@ -68,6 +76,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		// Each pooled connection would get its own empty database.
 		return nil, queue.Errorf(queue.Invalid, "database.path", "an in-memory database cannot be shared by tact's connections: give a file path")
 	}
+	if err := private(path); err != nil {
+		return nil, err
+	}
 	w, err := sql.Open("sqlite3", dsn(path, o.busyTimeout, false))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -76,7 +87,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	db := &DB{path: path, write: w, now: o.now}
+	db := &DB{path: path, write: w, now: o.now, limits: o.limits.OrDefault()}
 	// Create the file and apply migrations before any reader opens it: a query-only
 	// connection cannot create the WAL or the schema.
 	if err := db.migrate(ctx); err != nil {
@@ -145,6 +156,8 @@ type tx struct {
 	ctx context.Context
 	db  *DB
 	now time.Time
+	// open counts open posts by campaign id once checkOpen has read them in this transaction.
+	open map[int64]int
 }
 
 func (tx *tx) exec(q string, args ...any) (sql.Result, error) {
