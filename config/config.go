@@ -1,8 +1,13 @@
 // Package config owns tact.toml: its types, defaults, loading and validation. It is pure
-// (standard library and BurntSushi/toml), so tactctl can check a file anywhere.
+// (standard library, BurntSushi/toml and the domain's daemon/queue, which does no I/O), so
+// tactctl can check a file anywhere.
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/tact-hq/tact/daemon/queue"
+)
 
 // Config is a whole tact.toml.
 type Config struct {
@@ -31,6 +36,22 @@ type Daemon struct {
 	// PublicURL is the address people reach the web UI at, when it differs from listen (a
 	// reverse proxy). An https:// URL makes the UI's cookies Secure.
 	PublicURL string `toml:"public_url"`
+	// MaxLead bounds a campaign's lead (how long before each tick its post is made), and
+	// MaxOpenPosts the posts one campaign may have open (draft, pending, approved, held,
+	// publishing): see Limits.
+	MaxLead      Duration `toml:"max_lead"`
+	MaxOpenPosts int      `toml:"max_open_posts_per_campaign"`
+	// MediaMaxBytes bounds one uploaded attachment (default 40 MiB); each network's own
+	// limits are smaller and are checked before approval.
+	MediaMaxBytes int64 `toml:"media_max_bytes"`
+	// MediaFetch says whether POST /api/v1/media may take a URL, fetched once from a public
+	// server: "public" (the default) or "off" (uploads only).
+	MediaFetch string `toml:"media_fetch"`
+}
+
+// Limits returns the bounds on each campaign that the store and the scheduler enforce.
+func (d Daemon) Limits() queue.Limits {
+	return queue.Limits{MaxLead: d.MaxLead.Duration, MaxOpenPosts: d.MaxOpenPosts}
 }
 
 // Database is the [database] table. Only "sqlite" exists today.
@@ -55,6 +76,9 @@ type Feed struct {
 	Every    Duration `toml:"every"`
 	Timeout  Duration `toml:"timeout"`
 	Language string   `toml:"language"`
+	// URLSecret is true when url was read from env: or file:. The URL is then a secret as
+	// a whole: messages and the status show only its scheme and host (config/redact).
+	URLSecret bool `toml:"-"`
 }
 
 // Notify is one [[notify]] target.

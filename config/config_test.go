@@ -79,6 +79,9 @@ func TestLoadRefusesBadInputWithLines(t *testing.T) {
 		{"bad toml", "[daemon\nlisten = 1\n", []string{"tact.toml:", "end table name"}},
 		{"feed too fast", "[[feed]]\nname=\"f\"\nurl=\"file:///x\"\nevery=\"10ms\"\n", []string{"tact.toml:4: every of feed \"f\" must be at least 1s"}},
 		{"postgres not yet", "[database]\ndriver=\"postgres\"\n", []string{"tact.toml:2:", "not available"}},
+		{"media limit too large", "[daemon]\nlisten = \"127.0.0.1:1\"\nmedia_max_bytes = 1000000000\n", []string{"tact.toml:3: media_max_bytes 1000000000 in [daemon] must be between 1 and"}},
+		{"media limit negative", "[daemon]\nmedia_max_bytes = -1\n", []string{"tact.toml:2: media_max_bytes -1"}},
+		{"media fetch unknown", "[daemon]\nmedia_fetch = \"any\"\n", []string{`tact.toml:2: media_fetch "any" in [daemon] must be "public"`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,6 +110,27 @@ func TestFeedFileURLIsKept(t *testing.T) {
 	}
 	if c.Feeds[0].URL != "file://"+feed {
 		t.Errorf("feed url = %q, want the file:// URL itself (not the file's content)", c.Feeds[0].URL)
+	}
+}
+
+// TestFeedURLFromSecretIsMarked: a feed URL read from env: or file: is a secret as a
+// whole (its path may be a key), one written in tact.toml is not.
+func TestFeedURLFromSecretIsMarked(t *testing.T) {
+	t.Setenv("TACT_TEST_FEED_URL", "https://news.example/private/k3y/rss")
+	ref := filepath.Join(t.TempDir(), "feed-url")
+	if err := os.WriteFile(ref, []byte("https://news.example/other/k3y/rss\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(writeFile(t, "[[feed]]\nname=\"env\"\nurl=\"env:TACT_TEST_FEED_URL\"\n"+
+		"[[feed]]\nname=\"file\"\nurl=\"file:"+ref+"\"\n"+
+		"[[feed]]\nname=\"inline\"\nurl=\"https://news.example/world/rss\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bool{true, true, false} {
+		if f := c.Feeds[i]; f.URLSecret != want {
+			t.Errorf("feed %s (%s): URLSecret = %v, want %v", f.Name, f.URL, f.URLSecret, want)
+		}
 	}
 }
 

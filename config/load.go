@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/tact-hq/tact/daemon/queue"
 )
 
 // Defaults for keys a file leaves out.
@@ -27,9 +29,22 @@ const (
 	DefaultLogLevel      = "info"
 	DefaultLate          = 30 * time.Minute
 	DefaultShutdownGrace = 8 * time.Second
+	// DefaultMediaMaxBytes and MaxMediaMaxBytes bound [daemon] media_max_bytes: a Publish
+	// carries its attachments' bytes to the plugin, within sdk.MaxMessageBytes (256 MiB).
+	DefaultMediaMaxBytes = 40 << 20
+	MaxMediaMaxBytes     = 200 << 20
 	DefaultFeedEvery     = 2 * time.Minute
 	DefaultFeedTimeout   = 20 * time.Second
 	DefaultSpacing       = time.Minute
+	// DefaultMaxLead and DefaultMaxOpenPosts are [daemon] max_lead and
+	// max_open_posts_per_campaign when the file leaves them out (queue.DefaultLimits).
+	DefaultMaxLead      = queue.DefaultMaxLead
+	DefaultMaxOpenPosts = queue.DefaultMaxOpenPosts
+	// The bounds of those keys: a lead shorter than an hour leaves people no time to
+	// approve, and a schedule is not computed more than five years ahead.
+	MinMaxLead      = time.Hour
+	MaxMaxLead      = 5 * 365 * 24 * time.Hour
+	MaxMaxOpenPosts = 1_000_000
 )
 
 // Problem is one thing wrong in a config file, with where it is.
@@ -139,6 +154,7 @@ func Parse(name string, src []byte) (*Config, error) {
 				Message: fmt.Sprintf("key %q must be written in lower case (%q)", last, strings.ToLower(last))})
 		}
 	}
+	errs = append(errs, c.explicitZeros(name, md, loc)...)
 	c.applyDefaults()
 	errs = append(errs, c.validate(name, loc)...)
 	if len(errs) > 0 {
@@ -174,6 +190,18 @@ func (c *Config) applyDefaults() {
 	if d.ShutdownGrace.Duration == 0 {
 		d.ShutdownGrace.Duration = DefaultShutdownGrace
 	}
+	if d.MaxLead.Duration == 0 {
+		d.MaxLead.Duration = DefaultMaxLead
+	}
+	if d.MaxOpenPosts == 0 {
+		d.MaxOpenPosts = DefaultMaxOpenPosts
+	}
+	if d.MediaMaxBytes == 0 {
+		d.MediaMaxBytes = DefaultMediaMaxBytes
+	}
+	if d.MediaFetch == "" {
+		d.MediaFetch = "public"
+	}
 	if c.Database.Driver == "" {
 		c.Database.Driver = "sqlite"
 	}
@@ -197,6 +225,28 @@ func (c *Config) applyDefaults() {
 	}
 }
 
+// explicitZeros refuses keys written with the value that otherwise stands for "not set"
+// (applyDefaults would silently replace it): an empty timezone would be UTC, and a zero
+// max_lead or max_open_posts_per_campaign the default, not what the admin wrote.
+func (c *Config) explicitZeros(file string, md toml.MetaData, loc *locator) Errors {
+	var errs Errors
+	d := c.Daemon
+	for _, k := range []struct {
+		key  string
+		zero bool
+		msg  string
+	}{
+		{"timezone", d.TimeZone == "", "timezone in [daemon] is empty: name an IANA time zone (e.g. \"Europe/Paris\"), or leave the key out for UTC"},
+		{"max_lead", d.MaxLead.Duration == 0, fmt.Sprintf("max_lead in [daemon] must be at least %s; leave the key out for the default, %s", queue.ShortDuration(MinMaxLead), queue.ShortDuration(DefaultMaxLead))},
+		{"max_open_posts_per_campaign", d.MaxOpenPosts == 0, fmt.Sprintf("max_open_posts_per_campaign in [daemon] must be at least 1; leave the key out for the default, %d", DefaultMaxOpenPosts)},
+	} {
+		if k.zero && md.IsDefined("daemon", k.key) {
+			errs = append(errs, Problem{File: file, Line: loc.line("daemon", -1, k.key), Message: k.msg})
+		}
+	}
+	return errs
+}
+
 // validate checks values and resolves secret references in place.
 func (c *Config) validate(file string, loc *locator) Errors {
 	var errs Errors
@@ -207,8 +257,18 @@ func (c *Config) validate(file string, loc *locator) Errors {
 	if _, _, err := net.SplitHostPort(d.Listen); err != nil {
 		bad(loc.line("daemon", -1, "listen"), "listen %q in [daemon] is not host:port (e.g. \"127.0.0.1:8080\")", d.Listen)
 	}
-	if _, err := time.LoadLocation(d.TimeZone); err != nil {
+	if d.TimeZone == "Local" {
+		bad(loc.line("daemon", -1, "timezone"), "timezone \"Local\" in [daemon] is the host's zone, which changes with the machine tact runs on: name an IANA time zone (e.g. \"Europe/Paris\", or \"UTC\")")
+	} else if _, err := time.LoadLocation(d.TimeZone); err != nil {
 		bad(loc.line("daemon", -1, "timezone"), "timezone %q in [daemon] is not an IANA time zone (e.g. \"Europe/Paris\")", d.TimeZone)
+	}
+	if v := d.MaxLead.Duration; v < MinMaxLead || v > MaxMaxLead {
+		bad(loc.line("daemon", -1, "max_lead"), "max_lead %s in [daemon] must be between %s and %s (5 years); the default is %s (90 days)",
+			queue.ShortDuration(v), queue.ShortDuration(MinMaxLead), queue.ShortDuration(MaxMaxLead), queue.ShortDuration(DefaultMaxLead))
+	}
+	if v := d.MaxOpenPosts; v < 1 || v > MaxMaxOpenPosts {
+		bad(loc.line("daemon", -1, "max_open_posts_per_campaign"), "max_open_posts_per_campaign %d in [daemon] must be between 1 and %d; the default is %d",
+			v, MaxMaxOpenPosts, DefaultMaxOpenPosts)
 	}
 	switch d.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -222,6 +282,14 @@ func (c *Config) validate(file string, loc *locator) Errors {
 	}
 	if d.Late.Duration < 0 || d.ShutdownGrace.Duration < 0 {
 		bad(loc.line("daemon", -1, "late"), "durations in [daemon] must not be negative")
+	}
+	if d.MediaMaxBytes < 1 || d.MediaMaxBytes > MaxMediaMaxBytes {
+		bad(loc.line("daemon", -1, "media_max_bytes"), "media_max_bytes %d in [daemon] must be between 1 and %d (200 MiB); the default is %d (40 MiB)", d.MediaMaxBytes, MaxMediaMaxBytes, DefaultMediaMaxBytes)
+	}
+	switch d.MediaFetch {
+	case "public", "off":
+	default:
+		bad(loc.line("daemon", -1, "media_fetch"), "media_fetch %q in [daemon] must be \"public\" (fetch media URLs from public servers) or \"off\" (uploads only)", d.MediaFetch)
 	}
 	if d.PublicURL != "" {
 		if u, err := url.Parse(d.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -282,6 +350,7 @@ func (c *Config) validate(file string, loc *locator) Errors {
 		} else if u, err := url.Parse(r); err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "file") {
 			bad(loc.line("feed", i, "url"), "url of feed %q must be an http://, https:// or file:// URL", f.Name)
 		} else {
+			f.URLSecret = r != f.URL
 			f.URL = r
 		}
 		if f.Every.Duration < time.Second {

@@ -17,6 +17,7 @@ import (
 	"github.com/tact-hq/tact/config"
 	"github.com/tact-hq/tact/daemon/api"
 	"github.com/tact-hq/tact/daemon/clock"
+	"github.com/tact-hq/tact/daemon/media"
 	"github.com/tact-hq/tact/daemon/metrics"
 	"github.com/tact-hq/tact/daemon/notify"
 	"github.com/tact-hq/tact/daemon/publish"
@@ -34,6 +35,7 @@ import (
 type app struct {
 	log       *slog.Logger
 	store     *sqlite.DB
+	media     *media.Store
 	plugins   *host.Manager
 	notifier  notify.Multi
 	metrics   *metrics.Metrics
@@ -94,6 +96,14 @@ func (d *Daemon) start(ctx context.Context) (_ *app, err error) {
 	if err != nil {
 		return nil, err
 	}
+	a.media, err = media.Open(filepath.Join(cfg.Daemon.DataDir, "media"), cfg.Daemon.MediaMaxBytes)
+	if err != nil {
+		return nil, err
+	}
+	var fetcher api.MediaFetcher
+	if cfg.Daemon.MediaFetch != "off" {
+		fetcher = media.NewFetcher(a.media, media.FetchOptions{})
+	}
 	a.notifier, err = notify.New(cfg.Notify, d.Logger)
 	if err != nil {
 		return nil, err
@@ -135,7 +145,7 @@ func (d *Daemon) start(ctx context.Context) (_ *app, err error) {
 	}
 	a.publisher, err = publish.New(publish.Options{
 		Store: a.store, Networks: networks, OutcomeUnknown: host.OutcomeUnknown, Limits: limits,
-		Gate: a.watcher.Gate(), Notifier: a.notifier, Clock: clock.Real{}, Logger: d.Logger,
+		Gate: a.watcher.Gate(), Media: a.media, Notifier: a.notifier, Clock: clock.Real{}, Logger: d.Logger,
 		Scheduler: sched, TimeZone: cfg.Daemon.TimeZone, Grace: cfg.Daemon.ShutdownGrace.Duration,
 		Observer: a.metrics,
 	})
@@ -149,14 +159,14 @@ func (d *Daemon) start(ctx context.Context) (_ *app, err error) {
 	}
 	ui := web.New(web.Options{
 		Store: a.store, Logger: d.Logger, Validator: validator, Accounts: a.accounts, Rules: a.rules,
-		Watch: a.watcher, Warnings: a.watcher, Kicker: a.publisher, DefaultTimeZone: cfg.Daemon.TimeZone,
+		Watch: a.watcher, Warnings: a.watcher, Kicker: a.publisher, Media: a.media, DefaultTimeZone: cfg.Daemon.TimeZone,
 		SessionKey: key, SecureCookies: strings.HasPrefix(cfg.Daemon.PublicURL, "https://"),
 	})
 	apiHandler := api.New(api.Options{
 		Store: a.store, Logger: d.Logger, Validator: validator, Accounts: a.accounts, Rules: a.rules,
 		Watch: a.watcher, Warnings: a.watcher, Kicker: a.publisher, Schedule: schedule.Validate,
 		DefaultTimeZone: cfg.Daemon.TimeZone, DefaultLate: cfg.Daemon.Late.Duration, Version: Version, SessionUser: ui.SessionUser,
-		AnswerCounts: answers,
+		AnswerCounts: answers, Media: a.media, MediaFetcher: fetcher,
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", apiHandler)

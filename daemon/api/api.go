@@ -51,6 +51,10 @@ type Options struct {
 	// calls queued on it would make the publisher's reads wait behind them, and posts go
 	// out late. Waiting here keeps the burst in front of the API only.
 	MaxConcurrent int
+	// Media keeps uploaded attachments; nil answers the media routes 503, and posts naming
+	// media are refused. MediaFetcher, if set, lets POST /api/v1/media take a public URL.
+	Media        MediaStore
+	MediaFetcher MediaFetcher
 	// AnswerCounts, if set, counts how the queue listing's requests were answered (kept
 	// or built; see answers.go), for /metrics.
 	AnswerCounts *AnswerCounts
@@ -152,7 +156,7 @@ func newServer(opt Options) *server {
 	}
 	s := &server{opt: opt, log: opt.Logger, loc: loc, started: opt.Now(), slots: make(chan struct{}, opt.MaxConcurrent)}
 	s.answers.counts = opt.AnswerCounts
-	s.posts = &PostBuilder{Store: opt.Store, Validator: opt.Validator, Now: s.now, Location: s.location}
+	s.posts = &PostBuilder{Store: opt.Store, Validator: opt.Validator, Media: opt.Media, Now: s.now, Location: s.location}
 	s.routes = s.table()
 	return s
 }
@@ -233,6 +237,9 @@ func (s *server) table() []route {
 		{"POST", "/api/v1/posts/{id}/retry", marketer, "Send a failed or unknown post again", nil, ActionInput{}, PostView{}, ok, s.action(queue.EventRetry)},
 		{"POST", "/api/v1/posts/{id}/succeed", marketer, "Mark an unknown post as published (a person checked the network)", nil, ActionInput{}, PostView{}, ok, s.action(queue.EventSucceed)},
 		{"POST", "/api/v1/posts/{id}/fail", marketer, "Mark an unknown post as failed (a person checked the network)", nil, ActionInput{}, PostView{}, ok, s.action(queue.EventFail)},
+
+		{"POST", "/api/v1/media", marketer, "Upload an attachment: the body is the file (any Content-Type; the type is sniffed), a multipart form's \"file\" part, or JSON {\"url\"} for a public file the daemon fetches once. 201 stored, 200 already stored; posts name it by the id answered", nil, MediaURLInput{}, MediaView{}, created, s.uploadMedia},
+		{"GET", "/api/v1/media/{id}", viewer, "An attachment's bytes", nil, nil, nil, ok, s.serveMedia},
 
 		{"GET", "/api/v1/incidents", viewer, "List incidents", []string{"state", "rule", "since", "limit"}, nil, List[*queue.Incident]{}, ok, s.listIncidents},
 		{"POST", "/api/v1/incidents", admin, "Declare an incident for a rule by hand (the rule's action applies)", nil, DeclareInput{}, queue.Incident{}, created, s.declareIncident},

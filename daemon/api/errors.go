@@ -54,6 +54,10 @@ func StatusOf(err error) int {
 		return http.StatusForbidden
 	case queue.Unavailable:
 		return http.StatusServiceUnavailable
+	case queue.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case queue.Unsupported:
+		return http.StatusUnsupportedMediaType
 	default:
 		return http.StatusInternalServerError
 	}
@@ -67,7 +71,9 @@ func Describe(err error) (int, ErrorBody) {
 	switch status {
 	case http.StatusRequestEntityTooLarge:
 		var mbe *http.MaxBytesError
-		errors.As(err, &mbe)
+		if !errors.As(err, &mbe) {
+			break // a queue.TooLarge error says its own limit
+		}
 		return status, ErrorBody{Error: "request body is larger than " + byteSize(mbe.Limit) +
 			"; send less (split a bulk import into several files)"}
 	case http.StatusInternalServerError:

@@ -86,19 +86,41 @@ type zoneReader interface {
 	CampaignZones(ctx context.Context, ids []int64) (map[int64]string, error)
 }
 
+// PageWarner is a Warnings that reads what warnings depend on (the open incidents) once for
+// a whole page of posts (watch.Watcher does): warn then computes each post's warnings from
+// what was read, without reading again, and open is how many incidents are open.
+type PageWarner interface {
+	PageWarnings(ctx context.Context) (open int, warn func(c *queue.Campaign, p *queue.Post) []string, err error)
+}
+
+// PageWarnings returns what the queue's pages (the API's and the web UI's) need to show the
+// warnings of a page of posts: whether an incident is open (with none, only flagged posts
+// have warnings) and each post's warnings. It reads the open incidents once per page, not
+// once per post (which made the listing fall over during an incident; see
+// docs/performance.md); a Warnings that is not a PageWarner is asked post by post. When the
+// open incidents cannot be read, err says why and warn still gives what can be shown.
+func PageWarnings(ctx context.Context, st queue.Store, w Warnings) (open bool, warn func(c *queue.Campaign, p *queue.Post) []string, err error) {
+	if pw, ok := w.(PageWarner); ok {
+		n, warn, err := pw.PageWarnings(ctx)
+		return n > 0, warn, err
+	}
+	in, err := st.Incidents(ctx, queue.IncidentFilter{States: []queue.IncidentState{queue.IncidentOpen}, Limit: 1})
+	return len(in) > 0, func(c *queue.Campaign, p *queue.Post) []string { return w.PostWarnings(ctx, c, p) }, err
+}
+
 // views turns posts into PostViews. A page touches up to one campaign per post: their time
 // zones are read together when the store can, whole campaigns only for the posts whose
 // warnings are asked for, and warnings only when an incident is open or a post carries
-// flags (the only sources of warnings), so a page of the queue costs a few queries
-// whatever the number of campaigns.
+// flags (the only sources of warnings), from one read of the open incidents, so a page of
+// the queue costs a few queries whatever the number of campaigns and incidents.
 func (s *server) views(ctx context.Context, ps []*queue.Post) ([]PostView, error) {
 	warn := false
+	var warnings func(c *queue.Campaign, p *queue.Post) []string
 	if s.opt.Warnings != nil {
-		open, err := s.opt.Store.Incidents(ctx, queue.IncidentFilter{States: []queue.IncidentState{queue.IncidentOpen}, Limit: 1})
-		if err != nil {
+		var err error
+		if warn, warnings, err = PageWarnings(ctx, s.opt.Store, s.opt.Warnings); err != nil {
 			return nil, err
 		}
-		warn = len(open) > 0
 	}
 	needsWarnings := func(p *queue.Post) bool { return s.opt.Warnings != nil && (warn || len(p.Flags) > 0) }
 	camps := map[int64]*queue.Campaign{}
@@ -149,7 +171,7 @@ func (s *server) views(ctx context.Context, ps []*queue.Post) ([]PostView, error
 		}
 		v := PostView{Post: p, TimeZone: s.zone(zone).String()}
 		if needsWarnings(p) {
-			v.Warnings = s.opt.Warnings.PostWarnings(ctx, c, p)
+			v.Warnings = warnings(c, p)
 		}
 		out = append(out, v)
 	}
@@ -291,7 +313,9 @@ type PostBuilder struct {
 	Store queue.Store
 	// Validator runs the plugins' Validate; nil makes every build fail as unavailable.
 	Validator Validator
-	Now       func() time.Time
+	// Media describes the attachments posts name by id; nil refuses posts with media.
+	Media MediaStore
+	Now   func() time.Time
 	// Location is a campaign's time zone, the daemon's default when it names none.
 	Location func(c *queue.Campaign) *time.Location
 }
@@ -353,7 +377,7 @@ func (b *PostBuilder) Build(ctx context.Context, in PostInput, seen map[string]*
 	if in.Draft {
 		p.State = queue.PostDraft
 	}
-	if p.Problems, err = b.validate(ctx, p.Accounts, p.Text, p.Link, p.Media); err != nil {
+	if p.Problems, err = b.Validate(ctx, p.Accounts, p.Text, p.Link, p.Media); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -393,19 +417,18 @@ func checkPostAccounts(c *queue.Campaign, accounts []string) error {
 	return nil
 }
 
-// validate asks the target networks what they would refuse.
-func (b *PostBuilder) validate(ctx context.Context, accounts []string, text, link string, media []string) ([]string, error) {
+// Validate asks the target networks what they would refuse of a post with this text,
+// link and media (ids of uploaded attachments, refused as bad input when they are not).
+// Every front end that creates or edits a post checks it here.
+func (b *PostBuilder) Validate(ctx context.Context, accounts []string, text, link string, media []string) ([]string, error) {
 	if b.Validator == nil {
 		return nil, unavailable("post validation by the account plugins")
 	}
-	sp := sdk.Post{Text: text, Link: link}
-	for _, m := range media {
-		if strings.Contains(m, "://") {
-			sp.Media = append(sp.Media, sdk.Media{URL: m})
-		} else {
-			sp.Media = append(sp.Media, sdk.Media{Path: m})
-		}
+	attachments, err := b.attachments(media)
+	if err != nil {
+		return nil, err
 	}
+	sp := sdk.Post{Text: text, Link: link, Media: attachments}
 	problems, err := b.Validator.Validate(ctx, accounts, sp)
 	if err != nil {
 		if queue.ErrorKind(err) != "" {
@@ -498,7 +521,7 @@ func (s *server) editPost(w http.ResponseWriter, r *http.Request, u *queue.User)
 		}
 		e.DueAt = &due
 	}
-	problems, err := s.posts.validate(r.Context(), accounts, text, link, media)
+	problems, err := s.posts.Validate(r.Context(), accounts, text, link, media)
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ type Status struct {
 // FeedInfo is one news feed's health.
 type FeedInfo struct {
 	Name      string    `json:"name"`
-	URL       string    `json:"url"` // without credentials or query string
+	URL       string    `json:"url"` // without its secrets: docs/operations.md, "Secrets"
 	LastOK    time.Time `json:"last_ok,omitzero"`
 	LastError string    `json:"last_error,omitempty"` // "" when the last poll succeeded
 	ErrorAt   time.Time `json:"error_at,omitzero"`

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/tact-hq/tact/daemon/notify"
@@ -38,12 +37,16 @@ func (p *Publisher) publish(work context.Context, c *queue.Claim) {
 		timeout bool
 	)
 	net, nerr := p.networks.Network(d.Account)
-	if nerr != nil {
+	post, perr := p.toSDK(c.Post)
+	switch {
+	case nerr != nil:
 		// Publish was not called: safe to retry like any retryable error.
 		err = &sdk.Error{Kind: sdk.Retryable, Message: fmt.Sprintf("account %s has no working plugin: %v", d.Account, nerr)}
-	} else {
+	case perr != nil:
+		err = perr // Publish was not called
+	default:
 		call, cancel := context.WithTimeout(work, p.callTimeout)
-		r, err = net.Publish(call, toSDK(c.Post), d.IdempotencyKey)
+		r, err = net.Publish(call, post, d.IdempotencyKey)
 		timeout = errors.Is(call.Err(), context.DeadlineExceeded)
 		cancel()
 	}
@@ -280,16 +283,33 @@ func (p *Publisher) retryUnfinished(ctx context.Context) {
 	}
 }
 
-// toSDK is the post as a network sees it. Media entries with a scheme are URLs, others
-// local paths.
-func toSDK(p *queue.Post) sdk.Post {
-	out := sdk.Post{Text: p.Text, Link: p.Link}
-	for _, m := range p.Media {
-		if strings.Contains(m, "://") {
-			out.Media = append(out.Media, sdk.Media{URL: m})
-		} else {
-			out.Media = append(out.Media, sdk.Media{Path: m})
-		}
+// toSDK is the post as a network sees it, with the bytes of its attachments. An
+// attachment that is gone or is not an upload's id fails the delivery for good (a person
+// must attach it again); one that cannot be read now is retried.
+func (p *Publisher) toSDK(post *queue.Post) (sdk.Post, error) {
+	out := sdk.Post{Text: post.Text, Link: post.Link}
+	if len(post.Media) == 0 {
+		return out, nil
 	}
-	return out
+	if p.media == nil {
+		return out, &sdk.Error{Kind: sdk.Retryable, Message: "this daemon has no media storage configured, and the post has attachments"}
+	}
+	var total int64
+	for i, id := range post.Media {
+		data, info, err := p.media.Read(fmt.Sprintf("media[%d]", i), id)
+		if err != nil {
+			kind := sdk.Retryable
+			if k := queue.ErrorKind(err); k == queue.NotFound || k == queue.Invalid {
+				kind = sdk.Permanent
+			}
+			return out, &sdk.Error{Kind: kind, Message: fmt.Sprintf("attachment media[%d]: %v", i, err)}
+		}
+		total += info.Size
+		if total > sdk.MaxMessageBytes-1<<20 {
+			return out, &sdk.Error{Kind: sdk.Permanent, Message: fmt.Sprintf("the attachments add up to more than %d MiB, more than one plugin call carries; use fewer or smaller files", sdk.MaxMessageBytes>>20-1)}
+		}
+		out.Media = append(out.Media, sdk.Media{ID: info.ID, MimeType: info.Type, Size: info.Size,
+			Width: info.Width, Height: info.Height, Data: data})
+	}
+	return out, nil
 }

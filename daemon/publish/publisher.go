@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/tact-hq/tact/daemon/clock"
+	"github.com/tact-hq/tact/daemon/media"
 	"github.com/tact-hq/tact/daemon/notify"
 	"github.com/tact-hq/tact/daemon/queue"
 	"github.com/tact-hq/tact/daemon/schedule"
@@ -64,7 +65,10 @@ type Options struct {
 	Limits map[string]queue.AccountLimit
 	// Gate is the safety check run as each delivery is claimed (nil: the campaign-active
 	// check only).
-	Gate     queue.Gate
+	Gate queue.Gate
+	// Media reads the attachments posts name (daemon/media.Store); nil fails the
+	// deliveries of posts with media as retryable.
+	Media    Attachments
 	Notifier notify.Notifier
 	Clock    clock.Clock
 	Logger   *slog.Logger
@@ -102,6 +106,7 @@ type Publisher struct {
 	unknownErr  func(error) bool
 	limits      map[string]queue.AccountLimit
 	gate        queue.Gate
+	media       Attachments
 	notifier    notify.Notifier
 	clk         clock.Clock
 	log         *slog.Logger
@@ -148,7 +153,7 @@ func New(o Options) (*Publisher, error) {
 		return nil, errors.New("publish.New: Store, Networks and Clock are required")
 	}
 	p := &Publisher{
-		store: o.Store, networks: o.Networks, unknownErr: o.OutcomeUnknown, limits: o.Limits, gate: o.Gate,
+		store: o.Store, networks: o.Networks, unknownErr: o.OutcomeUnknown, limits: o.Limits, gate: o.Gate, media: o.Media,
 		notifier: o.Notifier, clk: o.Clock, log: o.Logger, sched: o.Scheduler, maxAttempts: o.MaxAttempts,
 		callTimeout: o.CallTimeout, backoff: o.Backoff.withDefaults(), lookupTries: o.LookupTries,
 		lookupDelay: o.LookupBackoff, parallel: o.Parallel, grace: o.Grace, pace: o.Pace, maxIdle: o.MaxIdle,
@@ -549,4 +554,9 @@ func (p *Publisher) recoverInto(ctx, work context.Context, wg *sync.WaitGroup) e
 		}()
 	}
 	return nil
+}
+
+// Attachments reads the stored attachments a post names (daemon/media.Store).
+type Attachments interface {
+	Read(field, id string) ([]byte, media.Info, error)
 }

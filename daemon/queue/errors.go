@@ -15,6 +15,8 @@ const (
 	Unauthorized Kind = "unauthorized" // 401
 	Forbidden    Kind = "forbidden"    // 403
 	Unavailable  Kind = "unavailable"  // 503: storage busy or full; try again
+	TooLarge     Kind = "too_large"    // 413: an upload over its limit
+	Unsupported  Kind = "unsupported"  // 415: an upload of a type tact does not take
 )
 
 // Error is a domain error with a kind and, for invalid input, the field at fault.

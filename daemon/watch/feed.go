@@ -15,6 +15,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/tact-hq/tact/config"
+	"github.com/tact-hq/tact/config/redact"
 	"github.com/tact-hq/tact/daemon/queue"
 )
 
@@ -35,7 +36,7 @@ const (
 // FeedStatus is what the watcher knows about one feed, for status pages and metrics.
 type FeedStatus struct {
 	Name      string    `json:"name"`
-	URL       string    `json:"url"` // without credentials or query string, which may hold secrets
+	URL       string    `json:"url"` // without its secrets: docs/operations.md, "Secrets"
 	LastPoll  time.Time `json:"last_poll,omitzero"`
 	LastOK    time.Time `json:"last_ok,omitzero"`
 	LastError string    `json:"last_error,omitempty"` // "" when the last poll succeeded
@@ -76,7 +77,7 @@ func (f *feedSource) fetch(ctx context.Context, now time.Time) (fetched, error) 
 	defer cancel()
 	u, err := url.Parse(f.cfg.URL)
 	if err != nil {
-		return fetched{}, fmt.Errorf("feed url is not a URL: %v", err)
+		return fetched{}, fmt.Errorf("feed url is not a URL: %v", f.redact(err))
 	}
 	var body []byte
 	var commit func()
@@ -110,7 +111,7 @@ func (f *feedSource) fetch(ctx context.Context, now time.Time) (fetched, error) 
 func (f *feedSource) get(ctx context.Context, u *url.URL) ([]byte, func(), error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("cannot request the feed: %v", err)
+		return nil, nil, fmt.Errorf("cannot request the feed: %v", f.redact(err))
 	}
 	req.Header.Set("User-Agent", "tactd (context watcher)")
 	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
@@ -122,7 +123,7 @@ func (f *feedSource) get(ctx context.Context, u *url.URL) ([]byte, func(), error
 	}
 	resp, err := f.client.Do(req)
 	if err != nil {
-		return nil, nil, fmt.Errorf("fetch failed: %v", redact(err.Error(), u))
+		return nil, nil, fmt.Errorf("fetch failed: %w", f.redact(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusNotModified {
@@ -136,7 +137,7 @@ func (f *feedSource) get(ctx context.Context, u *url.URL) ([]byte, func(), error
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, f.maxBytes+1))
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading the feed failed: %v", redact(err.Error(), u))
+		return nil, nil, fmt.Errorf("reading the feed failed: %w", f.redact(err))
 	}
 	if int64(len(body)) > f.maxBytes {
 		return nil, nil, f.tooLarge(-1)
@@ -306,18 +307,20 @@ func plainText(s string, max int) string {
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
-// redact removes a URL's query and credentials from an error text: feed URLs may carry keys.
-func redact(msg string, u *url.URL) string {
-	if u.RawQuery == "" && u.User == nil {
-		return msg
+// redact keeps the secrets of the feed's URL out of an error: feed URLs may carry a
+// password or a key, and a URL read from env: or file: is a secret as a whole
+// (docs/operations.md, "Secrets").
+func (f *feedSource) redact(err error) error {
+	if f.cfg.URLSecret {
+		return redact.Error(err, f.cfg.URL)
 	}
-	return strings.ReplaceAll(msg, u.String(), safeURL(u))
+	return redact.Error(err)
 }
 
-func safeURL(u *url.URL) string {
-	c := *u
-	c.User = nil
-	c.RawQuery = ""
-	c.Fragment = ""
-	return c.String()
+// shownURL is a feed's URL as the status shows it.
+func shownURL(f config.Feed) string {
+	if f.URLSecret {
+		return redact.SecretURL(f.URL)
+	}
+	return redact.URL(f.URL)
 }

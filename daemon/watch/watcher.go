@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -129,7 +128,7 @@ func New(o Options) (*Watcher, error) {
 		}
 		w.feeds = append(w.feeds, &feedPoller{
 			src:    feedSource{cfg: f, client: o.HTTPClient, maxBytes: o.MaxFeedBytes},
-			status: FeedStatus{Name: f.Name, URL: displayURL(f.URL)},
+			status: FeedStatus{Name: f.Name, URL: shownURL(f)},
 		})
 	}
 	return w, nil
@@ -698,12 +697,4 @@ func (w *Watcher) wakeExpiry() {
 	case w.changed <- struct{}{}:
 	default:
 	}
-}
-
-func displayURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ""
-	}
-	return safeURL(u)
 }

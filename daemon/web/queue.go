@@ -144,6 +144,11 @@ func (h *Handler) queuePage(w http.ResponseWriter, rq *request) {
 			}
 		}
 	}
+	// The open incidents are read once for the page, not once per card.
+	var warn func(c *queue.Campaign, p *queue.Post) []string
+	if h.opt.Warnings != nil {
+		_, warn, _ = api.PageWarnings(ctx, h.opt.Store, h.opt.Warnings)
+	}
 	secs := map[queue.PostState]*section{}
 	for _, st := range pf.States {
 		s := &section{State: st, Title: sectionTitles[st]}
@@ -157,7 +162,7 @@ func (h *Handler) queuePage(w http.ResponseWriter, rq *request) {
 			secs[p.State] = s
 			d.Sections = append(d.Sections, s)
 		}
-		cd := h.makeCard(ctx, rq, byID[p.CampaignID], p, infos)
+		cd := h.newCard(rq, byID[p.CampaignID], p, infos, warn)
 		s.Count++
 		label := p.DueAt.In(cd.Loc).Format("Monday 2 January 2006")
 		if n := len(s.Days); n == 0 || s.Days[n-1].Label != label {
@@ -231,6 +236,16 @@ func accountNames(camps []*queue.Campaign, infos map[string]api.AccountInfo) []s
 
 // makeCard computes what the queue shows for one post and which actions rq's user may take.
 func (h *Handler) makeCard(ctx context.Context, rq *request, c *queue.Campaign, p *queue.Post, infos map[string]api.AccountInfo) *card {
+	var warn func(c *queue.Campaign, p *queue.Post) []string
+	if h.opt.Warnings != nil {
+		warn = func(c *queue.Campaign, p *queue.Post) []string { return h.opt.Warnings.PostWarnings(ctx, c, p) }
+	}
+	return h.newCard(rq, c, p, infos, warn)
+}
+
+// newCard is makeCard with the safety warnings of the post's page (nil: none): a page of
+// cards reads the open incidents once.
+func (h *Handler) newCard(rq *request, c *queue.Campaign, p *queue.Post, infos map[string]api.AccountInfo, warn func(c *queue.Campaign, p *queue.Post) []string) *card {
 	cd := &card{P: p, C: c, Loc: h.zone(c)}
 	cd.DueInput = p.DueAt.In(cd.Loc).Format("2006-01-02T15:04")
 	for _, a := range p.Accounts {
@@ -246,8 +261,8 @@ func (h *Handler) makeCard(ctx context.Context, rq *request, c *queue.Campaign, 
 	if c != nil && c.State == queue.CampaignPaused && c.Pause != nil {
 		cd.Warnings = append(cd.Warnings, "Campaign paused: "+c.Pause.Reason+" — it publishes nothing until resumed.")
 	}
-	if h.opt.Warnings != nil && c != nil {
-		cd.Warnings = append(cd.Warnings, h.opt.Warnings.PostWarnings(ctx, c, p)...)
+	if warn != nil && c != nil {
+		cd.Warnings = append(cd.Warnings, warn(c, p)...)
 	}
 	for _, fl := range p.Flags {
 		cd.Warnings = append(cd.Warnings, "Flagged by rule "+fl+": check the news before approving.")
@@ -504,7 +519,12 @@ func (h *Handler) editPost(w http.ResponseWriter, rq *request) {
 		return
 	}
 	if e.Text != nil {
-		problems, err := h.opt.Validator.Validate(ctx, p.Accounts, sdk.Post{Text: text, Link: p.Link})
+		// The same check as the API's edit, media included: the networks see the whole post.
+		problems, err := h.postBuilder().Validate(ctx, p.Accounts, text, p.Link, p.Media)
+		if queue.ErrorKind(err) == queue.Invalid {
+			showForm(http.StatusBadRequest, false, err.Error()+" Nothing was saved.")
+			return
+		}
 		if err != nil {
 			h.log.WarnContext(ctx, "web: validate", "post", id, "err", err)
 			showForm(http.StatusServiceUnavailable, false, "The networks' plugins could not check the new text ("+err.Error()+"); nothing was saved. Try again in a moment.")
@@ -537,6 +557,11 @@ func (h *Handler) editPost(w http.ResponseWriter, rq *request) {
 	}
 	h.kick()
 	h.done(w, rq, to, "ok", msg)
+}
+
+// postBuilder checks posts as the API does (daemon/api.PostBuilder).
+func (h *Handler) postBuilder() *api.PostBuilder {
+	return &api.PostBuilder{Store: h.opt.Store, Validator: h.opt.Validator, Media: h.opt.Media, Now: h.now, Location: h.zone}
 }
 
 type importData struct {
@@ -575,7 +600,7 @@ func (h *Handler) importCSV(w http.ResponseWriter, rq *request) {
 		refuse(http.StatusServiceUnavailable, "the posts cannot be checked: post validation by the account plugins is not configured in this daemon. Nothing was imported; ask an admin.")
 		return
 	}
-	b := &api.PostBuilder{Store: h.opt.Store, Validator: h.opt.Validator, Now: h.now, Location: h.zone}
+	b := h.postBuilder()
 	res, err := b.ImportCSV(ctx, strings.NewReader(src))
 	switch {
 	case queue.ErrorKind(err) == queue.Unavailable:

@@ -47,6 +47,8 @@ type Options struct {
 	Watch     api.Watch
 	Warnings  api.Warnings
 	Kicker    api.Kicker
+	// Media keeps attachments: posts' thumbnails and uploads from the edit form.
+	Media api.MediaStore
 	// DefaultTimeZone (IANA) is used for campaigns without a zone and for pages that are
 	// not about one campaign (calendar, incidents, audit). Empty means UTC.
 	DefaultTimeZone string
@@ -214,10 +216,10 @@ func (h *Handler) action(need queue.Role, fn func(http.ResponseWriter, *request)
 const maxBody = 4 << 20
 
 // back returns the local URL a form asked to return to, or def. Only paths on this site are
-// accepted, so the field cannot be used to redirect elsewhere.
+// accepted (safeNext), so the field cannot be used to redirect elsewhere.
 func back(r *http.Request, def string) string {
 	b := r.PostFormValue("back")
-	if b == "" || !strings.HasPrefix(b, "/") || strings.HasPrefix(b, "//") || strings.Contains(b, "\\") {
+	if b == "" || safeNext(b) != b {
 		return def
 	}
 	return b

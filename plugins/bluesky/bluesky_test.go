@@ -3,8 +3,6 @@ package bluesky_test
 import (
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -227,10 +225,8 @@ func TestErrorsAreTyped(t *testing.T) {
 
 func TestValidateCountsGraphemesAndBytes(t *testing.T) {
 	n := bluesky.New()
-	img := filepath.Join(t.TempDir(), "a.png")
-	big := filepath.Join(t.TempDir(), "big.jpg")
-	_ = os.WriteFile(img, []byte("\x89PNG"), 0o600)
-	_ = os.WriteFile(big, make([]byte, 1_000_001), 0o600)
+	img := sdk.Media{MimeType: "image/png", Size: 4} // as Validate gets it: no bytes
+	big := sdk.Media{MimeType: "image/jpeg", Size: 1_000_001}
 	family := "👨‍👩‍👧" // one grapheme, 18 bytes
 	tests := []struct {
 		name string
@@ -242,10 +238,10 @@ func TestValidateCountsGraphemesAndBytes(t *testing.T) {
 		{"300 accented letters", sdk.Post{Text: strings.Repeat("é", 300)}, ""},
 		{"301", sdk.Post{Text: strings.Repeat("é", 301)}, "is 301 characters"},
 		{"the appended link counts", sdk.Post{Text: strings.Repeat("a", 280), Link: "https://tact.example/x"}, "is 304 characters"},
-		{"an image", sdk.Post{Text: "x", Media: []sdk.Media{{Path: img}}}, ""},
-		{"video refused", sdk.Post{Text: "x", Media: []sdk.Media{{Path: img, MimeType: "video/mp4"}}}, "not an image Bluesky accepts"},
-		{"too big", sdk.Post{Text: "x", Media: []sdk.Media{{Path: big}}}, "up to 1000000"},
-		{"five images", sdk.Post{Text: "x", Media: []sdk.Media{{Path: img}, {Path: img}, {Path: img}, {Path: img}, {Path: img}}}, "allows 4 images"},
+		{"an image", sdk.Post{Text: "x", Media: []sdk.Media{img}}, ""},
+		{"video refused", sdk.Post{Text: "x", Media: []sdk.Media{{MimeType: "video/mp4", Size: 4}}}, "not an image Bluesky accepts"},
+		{"too big", sdk.Post{Text: "x", Media: []sdk.Media{big}}, "Bluesky takes at most 976.6 KiB"},
+		{"five images", sdk.Post{Text: "x", Media: []sdk.Media{img, img, img, img, img}}, "allows 4 images"},
 		{"empty", sdk.Post{}, "empty"},
 	}
 	for _, tt := range tests {
@@ -266,9 +262,8 @@ func TestValidateCountsGraphemesAndBytes(t *testing.T) {
 func TestImagesAreUploadedAndEmbedded(t *testing.T) {
 	srv := newServer(t)
 	n := configured(t, srv)
-	img := filepath.Join(t.TempDir(), "a.png")
-	_ = os.WriteFile(img, []byte("\x89PNG fake"), 0o600)
-	if _, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "look", Media: []sdk.Media{{Path: img, Alt: "a chart"}}}, "img"); err != nil {
+	img := plugintest.Attachment([]byte("\x89PNG fake"), "image/png", "a chart")
+	if _, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "look", Media: []sdk.Media{img}}, "img"); err != nil {
 		t.Fatal(err)
 	}
 	var embed struct {
@@ -290,7 +285,7 @@ func TestImagesAreUploadedAndEmbedded(t *testing.T) {
 		t.Fatalf("embed = %+v", embed)
 	}
 	// A repeat does not upload again.
-	if _, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "look", Media: []sdk.Media{{Path: img, Alt: "a chart"}}}, "img"); err != nil {
+	if _, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "look", Media: []sdk.Media{img}}, "img"); err != nil {
 		t.Fatal(err)
 	}
 	if srv.Calls("com.atproto.repo.uploadBlob") != 1 || len(srv.Records()) != 1 {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 
@@ -13,20 +12,12 @@ import (
 )
 
 func mediaProblems(i int, m sdk.Media) []sdk.Problem {
-	field := fmt.Sprintf("media[%d]", i)
-	if m.Path == "" && m.URL == "" {
-		return []sdk.Problem{{Field: field, Message: "has neither a path nor a URL"}}
-	}
 	var problems []sdk.Problem
-	if m.Path != "" {
-		if fi, err := os.Stat(m.Path); err != nil {
-			problems = append(problems, sdk.Problem{Field: field, Message: fmt.Sprintf("cannot read %s: %v", m.Path, err)})
-		} else if fi.Size() > maxImageBytes {
-			problems = append(problems, sdk.Problem{Field: field, Message: fmt.Sprintf("%s is %d bytes; Bluesky accepts images up to %d: make it smaller", m.Path, fi.Size(), maxImageBytes)})
-		}
-	}
 	if t := sdk.MediaType(m); !slices.Contains(imageTypes, t) {
-		problems = append(problems, sdk.Problem{Field: field, Message: fmt.Sprintf("type %q is not an image Bluesky accepts (%s)", t, strings.Join(imageTypes, ", "))})
+		problems = append(problems, sdk.Problem{Field: fmt.Sprintf("media[%d]", i), Message: fmt.Sprintf("type %q is not an image Bluesky accepts (%s)", t, strings.Join(imageTypes, ", "))})
+	}
+	if p := sdk.MediaSizeProblem(i, m, maxImageBytes, "Bluesky"); p != nil {
+		problems = append(problems, *p)
 	}
 	return problems
 }
@@ -39,8 +30,7 @@ func (n *Network) imagesEmbed(ctx context.Context, media []sdk.Media) (json.RawM
 	}
 	var images []image
 	for i, m := range media {
-		// Downloaded without the session: the URL is someone else's server.
-		data, err := sdk.ReadMedia(ctx, n.client, m, maxImageBytes)
+		data, err := sdk.MediaData(m, maxImageBytes)
 		if err != nil {
 			return nil, fmt.Errorf("media[%d]: bluesky: %w", i, err)
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -189,13 +190,15 @@ func (m *Manager) launch(ctx context.Context, cmd command, log *slog.Logger, man
 		Plugins:          plugin.PluginSet{sdk.PluginKey: &sdk.GRPCPlugin{}},
 		Cmd:              exe,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         true,
-		Managed:          managed,
-		SkipHostEnv:      true,
-		StartTimeout:     m.cfg.StartTimeout,
-		Logger:           newHCLog(log, filepath.Base(cmd.path)),
-		SyncStdout:       &lineLogger{l: log, stream: "stdout"},
-		SyncStderr:       &lineLogger{l: log, stream: "stderr"},
+		// A Publish carries its attachments' bytes: more than gRPC's 4 MiB default.
+		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(sdk.MaxMessageBytes))},
+		AutoMTLS:        true,
+		Managed:         managed,
+		SkipHostEnv:     true,
+		StartTimeout:    m.cfg.StartTimeout,
+		Logger:          newHCLog(log, filepath.Base(cmd.path)),
+		SyncStdout:      &lineLogger{l: log, stream: "stdout"},
+		SyncStderr:      &lineLogger{l: log, stream: "stderr"},
 	})
 	rpc, err := client.Client()
 	if err != nil {

@@ -34,7 +34,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -57,8 +56,10 @@ const (
 	scanPages = 5
 	// clockSkew widens Lookup's window for servers whose clock is behind ours.
 	clockSkew = 5 * time.Minute
-	// maxMediaBytes is above what any Mastodon-compatible server accepts (Mastodon: 99 MB video).
-	maxMediaBytes = 200 << 20
+	// Mastodon's own limits, for servers that do not state theirs in /api/v2/instance
+	// (configuration.media_attachments.image_size_limit and video_size_limit).
+	defaultImageBytes = 16 << 20
+	defaultVideoBytes = 99 << 20
 )
 
 // defaultMediaTypes is what Mastodon accepts when the server does not list its own.
@@ -92,6 +93,7 @@ type Network struct {
 	maxLength  int
 	maxMedia   int
 	mediaTypes []string
+	sizes      sizeLimits
 	journal    *journal
 }
 
@@ -196,7 +198,7 @@ func (n *Network) Configure(ctx context.Context, settings map[string]string) err
 	if account.ID == "" {
 		return sdk.Errorf(sdk.Retryable, "mastodon: %s/api/v1/accounts/verify_credentials answered without an account id: is this a Mastodon-compatible server?", server)
 	}
-	maxLength, maxMedia, mediaTypes := probe.instanceLimits(ctx)
+	maxLength, maxMedia, mediaTypes, sizes := probe.instanceLimits(ctx)
 
 	j := &journal{attempts: map[string]*attempt{}}
 	if dir := settings["state_dir"]; dir != "" {
@@ -213,16 +215,28 @@ func (n *Network) Configure(ctx context.Context, settings map[string]string) err
 	n.configured = true
 	n.server, n.token, n.visibility, n.language = server, token, visibility, lang
 	n.accountID = account.ID
-	n.maxLength, n.maxMedia, n.mediaTypes = maxLength, maxMedia, mediaTypes
+	n.maxLength, n.maxMedia, n.mediaTypes, n.sizes = maxLength, maxMedia, mediaTypes, sizes
 	n.journal = j
 	return nil
 }
 
-// instanceLimits reads the status length, attachment count and media types the server
-// accepts from /api/v2/instance, then /api/v1/instance (older servers, Pleroma's
+// sizeLimits are the largest attachments a server takes, in bytes.
+type sizeLimits struct{ image, video int64 }
+
+// of is the limit for an attachment of type t (audio counts as video, as in Mastodon).
+func (l sizeLimits) of(t string) int64 {
+	if strings.HasPrefix(t, "image/") {
+		return l.image
+	}
+	return l.video
+}
+
+// instanceLimits reads the status length, attachment count, media types and sizes the
+// server accepts from /api/v2/instance, then /api/v1/instance (older servers, Pleroma's
 // max_toot_chars); what neither says keeps Mastodon's defaults.
-func (n *Network) instanceLimits(ctx context.Context) (maxLength, maxMedia int, types []string) {
+func (n *Network) instanceLimits(ctx context.Context) (maxLength, maxMedia int, types []string, sizes sizeLimits) {
 	maxLength, maxMedia, types = defaultMaxLength, defaultMaxMedia, defaultMediaTypes
+	sizes = sizeLimits{image: defaultImageBytes, video: defaultVideoBytes}
 	var inst struct {
 		MaxTootChars  int `json:"max_toot_chars"`
 		Configuration struct {
@@ -232,6 +246,8 @@ func (n *Network) instanceLimits(ctx context.Context) (maxLength, maxMedia int, 
 			} `json:"statuses"`
 			MediaAttachments struct {
 				SupportedMimeTypes []string `json:"supported_mime_types"`
+				ImageSizeLimit     int64    `json:"image_size_limit"`
+				VideoSizeLimit     int64    `json:"video_size_limit"`
 			} `json:"media_attachments"`
 		} `json:"configuration"`
 	}
@@ -255,16 +271,22 @@ func (n *Network) instanceLimits(ctx context.Context) (maxLength, maxMedia int, 
 		if len(c.MediaAttachments.SupportedMimeTypes) > 0 {
 			types = c.MediaAttachments.SupportedMimeTypes
 		}
+		if c.MediaAttachments.ImageSizeLimit > 0 {
+			sizes.image = c.MediaAttachments.ImageSizeLimit
+		}
+		if c.MediaAttachments.VideoSizeLimit > 0 {
+			sizes.video = c.MediaAttachments.VideoSizeLimit
+		}
 		break
 	}
-	return maxLength, maxMedia, types
+	return maxLength, maxMedia, types, sizes
 }
 
 // Validate lists what the server would refuse: length by Mastodon's counting (the link
 // included, appended when the text lacks it), attachment count and types.
 func (n *Network) Validate(ctx context.Context, p sdk.Post) ([]sdk.Problem, error) {
 	n.mu.Lock()
-	maxLength, maxMedia, types := n.maxLength, n.maxMedia, n.mediaTypes
+	maxLength, maxMedia, types, sizes := n.maxLength, n.maxMedia, n.mediaTypes, n.sizes
 	n.mu.Unlock()
 
 	var problems []sdk.Problem
@@ -286,28 +308,20 @@ func (n *Network) Validate(ctx context.Context, p sdk.Post) ([]sdk.Problem, erro
 		problems = append(problems, sdk.Problem{Field: "media", Message: fmt.Sprintf("%d attachments; this server allows %d per post: remove %d", len(p.Media), maxMedia, len(p.Media)-maxMedia)})
 	}
 	for i, m := range p.Media {
-		problems = append(problems, mediaProblems(i, m, types)...)
+		problems = append(problems, mediaProblems(i, m, types, sizes)...)
 	}
 	return problems, nil
 }
 
-func mediaProblems(i int, m sdk.Media, types []string) []sdk.Problem {
+func mediaProblems(i int, m sdk.Media, types []string, sizes sizeLimits) []sdk.Problem {
 	field := fmt.Sprintf("media[%d]", i)
-	if m.Path == "" && m.URL == "" {
-		return []sdk.Problem{{Field: field, Message: "has neither a path nor a URL"}}
-	}
 	var problems []sdk.Problem
-	if m.Path != "" {
-		if fi, err := os.Stat(m.Path); err != nil {
-			problems = append(problems, sdk.Problem{Field: field, Message: fmt.Sprintf("cannot read %s: %v", m.Path, err)})
-		} else if fi.Size() > maxMediaBytes {
-			problems = append(problems, sdk.Problem{Field: field, Message: fmt.Sprintf("%s is %d bytes, more than any server accepts", m.Path, fi.Size())})
-		}
-	}
-	if t := sdk.MediaType(m); t == "" {
-		problems = append(problems, sdk.Problem{Field: field, Message: "has no MIME type and none can be told from its name: set mime_type"})
-	} else if !slices.Contains(types, t) {
+	t := sdk.MediaType(m)
+	if !slices.Contains(types, t) {
 		problems = append(problems, sdk.Problem{Field: field, Message: fmt.Sprintf("type %s is not accepted by this server (it accepts %s)", t, strings.Join(types, ", "))})
+	}
+	if p := sdk.MediaSizeProblem(i, m, sizes.of(t), "this server"); p != nil {
+		problems = append(problems, *p)
 	}
 	return problems
 }

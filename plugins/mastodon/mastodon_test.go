@@ -1,6 +1,7 @@
 package mastodon_test
 
 import (
+	"bytes"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -77,10 +78,7 @@ func TestDescribeReportsServerLimits(t *testing.T) {
 func TestValidate(t *testing.T) {
 	srv := newServer(t)
 	n := configured(t, srv, nil)
-	img := filepath.Join(t.TempDir(), "a.png")
-	if err := os.WriteFile(img, []byte("\x89PNG\r\n\x1a\nfake"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	img := sdk.Media{ID: strings.Repeat("a", 64), MimeType: "image/png", Size: 2048} // as Validate gets it: no bytes
 	long := "https://example.com/" + strings.Repeat("x", 600)
 	tests := []struct {
 		name string
@@ -93,9 +91,11 @@ func TestValidate(t *testing.T) {
 		{"remote mentions count as local", sdk.Post{Text: "@bob@very.long.example.social " + strings.Repeat("a", 495)}, nil},
 		{"empty", sdk.Post{}, []string{"text: the post is empty"}},
 		{"bad link", sdk.Post{Text: "x", Link: "javascript:alert(1)"}, []string{"link:"}},
-		{"too many media", sdk.Post{Text: "x", Media: []sdk.Media{{Path: img}, {Path: img}, {Path: img}, {Path: img}, {Path: img}}}, []string{"media: 5 attachments; this server allows 4"}},
-		{"missing file", sdk.Post{Text: "x", Media: []sdk.Media{{Path: "/nonexistent/b.png"}}}, []string{"media[0]: cannot read /nonexistent/b.png"}},
-		{"refused type", sdk.Post{Text: "x", Media: []sdk.Media{{Path: img, MimeType: "application/pdf"}}}, []string{"media[0]: type application/pdf is not accepted"}},
+		{"an image", sdk.Post{Text: "x", Media: []sdk.Media{img}}, nil},
+		{"too many media", sdk.Post{Text: "x", Media: []sdk.Media{img, img, img, img, img}}, []string{"media: 5 attachments; this server allows 4"}},
+		{"image over the server's limit", sdk.Post{Text: "x", Media: []sdk.Media{{MimeType: "image/png", Size: 17 << 20}}}, []string{"media[0]: the file is 17.0 MiB; this server takes at most 16.0 MiB"}},
+		{"video within the video limit", sdk.Post{Text: "x", Media: []sdk.Media{{MimeType: "video/mp4", Size: 50 << 20}}}, nil},
+		{"refused type", sdk.Post{Text: "x", Media: []sdk.Media{{MimeType: "application/pdf", Size: 10}}}, []string{"media[0]: type application/pdf is not accepted"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,19 +165,38 @@ func TestPublishWaitsForMediaProcessing(t *testing.T) {
 	srv := newServer(t)
 	srv.ProcessingPolls = 2
 	n := configured(t, srv, nil)
-	img := filepath.Join(t.TempDir(), "photo.jpg")
-	if err := os.WriteFile(img, []byte("\xff\xd8\xff\xe0fake jpeg"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "with a photo", Media: []sdk.Media{{Path: img, Alt: "a cat"}}}, "m1"); err != nil {
+	img := plugintest.Attachment([]byte("\xff\xd8\xff\xe0fake jpeg"), "image/jpeg", "a cat")
+	if _, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "with a photo", Media: []sdk.Media{img}}, "m1"); err != nil {
 		t.Fatal(err)
 	}
 	st := srv.Statuses()
 	if len(st) != 1 || len(st[0].MediaIDs) != 1 || st[0].MediaAlts[0] != "a cat" || st[0].MediaTypes[0] != "image/jpeg" {
 		t.Fatalf("statuses = %+v, want one with the described jpeg", st)
 	}
+	if up := srv.Uploads(); len(up) != 1 || !bytes.Equal(up[0], img.Data) {
+		t.Fatalf("the server received %d uploads; want the attachment's exact bytes once", len(up))
+	}
 	if got := srv.Count("GET", "/api/v1/media/"); got != 3 {
 		t.Fatalf("polled %d times, want 3 (two 206, one 200)", got)
+	}
+}
+
+// The server's own image limit (configuration.media_attachments.image_size_limit) is what
+// Validate holds a post to, so a marketer hears of it before approval, not at publish time.
+func TestValidateUsesTheServersSizeLimit(t *testing.T) {
+	srv := newServer(t)
+	srv.ImageSizeLimit = 1024
+	n := configured(t, srv, nil)
+	problems, err := n.Validate(plugintest.Context(t), sdk.Post{Text: "x", Media: []sdk.Media{{MimeType: "image/png", Size: 2048}}})
+	if err != nil || len(problems) != 1 || !strings.Contains(problems[0].String(), "media[0]: the file is 2.0 KiB; this server takes at most 1.0 KiB") {
+		t.Fatalf("Validate = %v, %v; want the server's 1 KiB limit", problems, err)
+	}
+	// Publish refuses it too, without uploading, should Validate have been skipped.
+	big := plugintest.Attachment(bytes.Repeat([]byte{0x89}, 2048), "image/png", "")
+	_, err = n.Publish(plugintest.Context(t), sdk.Post{Text: "x", Media: []sdk.Media{big}}, "big")
+	plugintest.WantKind(t, err, sdk.Permanent, "this server takes at most 1.0 KiB")
+	if len(srv.Uploads()) != 0 {
+		t.Fatal("an attachment over the limit was uploaded")
 	}
 }
 

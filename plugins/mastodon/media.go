@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
-	"path"
-	"path/filepath"
 	"time"
 
 	"github.com/tact-hq/tact/plugins/sdk"
@@ -25,7 +23,7 @@ type attachment struct {
 // /api/v2/media answers 202 with no url while it transcodes, and a status may only use it
 // once GET /api/v1/media/:id answers 200 with a url. Servers without v2 get /api/v1/media.
 func (n *Network) upload(ctx context.Context, m sdk.Media) (string, error) {
-	data, name, err := n.mediaBytes(ctx, m)
+	data, name, err := n.mediaBytes(m)
 	if err != nil {
 		return "", err
 	}
@@ -94,21 +92,15 @@ func (n *Network) awaitMedia(ctx context.Context, id string) error {
 	}
 }
 
-// mediaBytes reads an attachment from its path, or downloads it from its URL (without the
-// account's token: the URL is someone else's server), and names it for the upload.
-func (n *Network) mediaBytes(ctx context.Context, m sdk.Media) ([]byte, string, error) {
-	data, err := sdk.ReadMedia(ctx, n.client, m, maxMediaBytes)
+// mediaBytes is an attachment's bytes, within this server's limit for its type, and a
+// name for the upload.
+func (n *Network) mediaBytes(m sdk.Media) ([]byte, string, error) {
+	n.mu.Lock()
+	limit := n.sizes.of(sdk.MediaType(m))
+	n.mu.Unlock()
+	data, err := sdk.MediaData(m, limit)
 	if err != nil {
 		return nil, "", fmt.Errorf("mastodon: attachment: %w", err)
 	}
-	if m.Path != "" {
-		return data, filepath.Base(m.Path), nil
-	}
-	name := "attachment"
-	if u, err := url.Parse(m.URL); err == nil {
-		if b := path.Base(u.Path); b != "/" && b != "." {
-			name = b
-		}
-	}
-	return data, name, nil
+	return data, sdk.FileName(m), nil
 }

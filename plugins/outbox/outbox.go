@@ -12,6 +12,10 @@
 //
 //	{"idempotency_key":"…","text":"…","link":"…","media":[…],"published_at":"…","remote_id":"outbox-…"}
 //
+// where a media item is {"id":"…","mime_type":"image/png","size":1234,"sha256":"…","alt":"…"}:
+// sha256 is the hash of the bytes the outbox received, so a reader can check they are the
+// attachment's (its id is the same hash).
+//
 // or a deletion: {"deleted":"outbox-…","deleted_at":"…"}.
 package outbox
 
@@ -184,9 +188,10 @@ type record struct {
 }
 
 type mediaLine struct {
-	Path     string `json:"path,omitempty"`
-	URL      string `json:"url,omitempty"`
-	MimeType string `json:"mime_type,omitempty"`
+	ID       string `json:"id"`
+	MimeType string `json:"mime_type"`
+	Size     int64  `json:"size"`
+	SHA256   string `json:"sha256"` // of the bytes received
 	Alt      string `json:"alt,omitempty"`
 }
 
@@ -235,7 +240,13 @@ func (o *Outbox) Publish(_ context.Context, p sdk.Post, key string) (sdk.Receipt
 			RemoteID:       remoteID(key),
 		}
 		for _, m := range p.Media {
-			rec.Media = append(rec.Media, mediaLine(m))
+			data, err := sdk.MediaData(m, sdk.MaxMessageBytes)
+			if err != nil {
+				return err
+			}
+			sum := sha256.Sum256(data)
+			rec.Media = append(rec.Media, mediaLine{ID: m.ID, MimeType: m.MimeType, Size: int64(len(data)),
+				SHA256: hex.EncodeToString(sum[:]), Alt: m.Alt})
 		}
 		if err := o.appendLine(rec); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tact-hq/tact/plugins/internal/plugintest"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
@@ -56,7 +57,8 @@ func fileLines(t *testing.T, path string) []map[string]any {
 func TestPublishWritesOneLineWithTheFields(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "out.jsonl")
 	o := open(t, path)
-	r, err := o.Publish(ctx, sdk.Post{Text: "Hello", Link: "https://l", Media: []sdk.Media{{Path: "/p.png", MimeType: "image/png"}}}, "k1")
+	img := plugintest.Attachment([]byte("\x89PNG\r\n\x1a\nimage"), "image/png", "a logo")
+	r, err := o.Publish(ctx, sdk.Post{Text: "Hello", Link: "https://l", Media: []sdk.Media{img}}, "k1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +75,13 @@ func TestPublishWritesOneLineWithTheFields(t *testing.T) {
 	if l["remote_id"] != r.RemoteID || l["text"] != "Hello" || l["published_at"] != "2026-11-22T09:00:01Z" {
 		t.Errorf("line = %v, receipt = %+v", l, r)
 	}
+	m := l["media"].([]any)[0].(map[string]any)
+	if m["id"] != img.ID || m["sha256"] != img.ID || m["mime_type"] != "image/png" || m["size"] != float64(13) || m["alt"] != "a logo" {
+		t.Errorf("media line = %v; want the attachment with the hash of the bytes received", m)
+	}
+	// An attachment without its bytes is refused, not recorded as published.
+	_, err = o.Publish(ctx, sdk.Post{Text: "Hello", Media: []sdk.Media{{ID: img.ID, MimeType: "image/png", Size: 13}}}, "k2")
+	plugintest.WantKind(t, err, sdk.Permanent, "without its bytes")
 }
 
 // Keys are remembered across a restart (a new process reads the file) and across

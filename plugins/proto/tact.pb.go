@@ -415,12 +415,22 @@ func (x *ConfigureResponse) GetError() *Error {
 	return nil
 }
 
+// Media is one attachment. The daemon hands plugins the bytes of attachments it stored
+// itself, never a path or a URL to open (API version 2; version 1 sent those, and they
+// are retired so that no plugin reads a file or a URL a user named).
 type Media struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
-	Url           string                 `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
-	MimeType      string                 `protobuf:"bytes,3,opt,name=mime_type,json=mimeType,proto3" json:"mime_type,omitempty"`
-	Alt           string                 `protobuf:"bytes,4,opt,name=alt,proto3" json:"alt,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// mime_type is sniffed from the bytes by the daemon.
+	MimeType string `protobuf:"bytes,3,opt,name=mime_type,json=mimeType,proto3" json:"mime_type,omitempty"`
+	Alt      string `protobuf:"bytes,4,opt,name=alt,proto3" json:"alt,omitempty"`
+	// id is the attachment's id in the daemon: the hex SHA-256 of its bytes.
+	Id   string `protobuf:"bytes,5,opt,name=id,proto3" json:"id,omitempty"`
+	Size int64  `protobuf:"varint,6,opt,name=size,proto3" json:"size,omitempty"`
+	// data is set in Publish; Validate gets the type and size only.
+	Data []byte `protobuf:"bytes,7,opt,name=data,proto3" json:"data,omitempty"`
+	// width and height are set for PNG, JPEG and GIF images.
+	Width         int32 `protobuf:"varint,8,opt,name=width,proto3" json:"width,omitempty"`
+	Height        int32 `protobuf:"varint,9,opt,name=height,proto3" json:"height,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -455,20 +465,6 @@ func (*Media) Descriptor() ([]byte, []int) {
 	return file_tact_proto_rawDescGZIP(), []int{5}
 }
 
-func (x *Media) GetPath() string {
-	if x != nil {
-		return x.Path
-	}
-	return ""
-}
-
-func (x *Media) GetUrl() string {
-	if x != nil {
-		return x.Url
-	}
-	return ""
-}
-
 func (x *Media) GetMimeType() string {
 	if x != nil {
 		return x.MimeType
@@ -481,6 +477,41 @@ func (x *Media) GetAlt() string {
 		return x.Alt
 	}
 	return ""
+}
+
+func (x *Media) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Media) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *Media) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *Media) GetWidth() int32 {
+	if x != nil {
+		return x.Width
+	}
+	return 0
+}
+
+func (x *Media) GetHeight() int32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
 }
 
 type Post struct {
@@ -1253,12 +1284,15 @@ const file_tact_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"@\n" +
 	"\x11ConfigureResponse\x12+\n" +
-	"\x05error\x18\x01 \x01(\v2\x15.tact.plugin.v1.ErrorR\x05error\"\\\n" +
-	"\x05Media\x12\x12\n" +
-	"\x04path\x18\x01 \x01(\tR\x04path\x12\x10\n" +
-	"\x03url\x18\x02 \x01(\tR\x03url\x12\x1b\n" +
+	"\x05error\x18\x01 \x01(\v2\x15.tact.plugin.v1.ErrorR\x05error\"\xb3\x01\n" +
+	"\x05Media\x12\x1b\n" +
 	"\tmime_type\x18\x03 \x01(\tR\bmimeType\x12\x10\n" +
-	"\x03alt\x18\x04 \x01(\tR\x03alt\"w\n" +
+	"\x03alt\x18\x04 \x01(\tR\x03alt\x12\x0e\n" +
+	"\x02id\x18\x05 \x01(\tR\x02id\x12\x12\n" +
+	"\x04size\x18\x06 \x01(\x03R\x04size\x12\x12\n" +
+	"\x04data\x18\a \x01(\fR\x04data\x12\x14\n" +
+	"\x05width\x18\b \x01(\x05R\x05width\x12\x16\n" +
+	"\x06height\x18\t \x01(\x05R\x06heightJ\x04\b\x01\x10\x02J\x04\b\x02\x10\x03R\x04pathR\x03url\"w\n" +
 	"\x04Post\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x12\x12\n" +
 	"\x04link\x18\x02 \x01(\tR\x04link\x12+\n" +

@@ -89,7 +89,8 @@ func descriptionFromProto(r *pluginpb.DescribeResponse) Description {
 func postToProto(p Post) *pluginpb.Post {
 	out := &pluginpb.Post{Text: p.Text, Link: p.Link, Language: p.Language}
 	for _, m := range p.Media {
-		out.Media = append(out.Media, &pluginpb.Media{Path: m.Path, Url: m.URL, MimeType: m.MimeType, Alt: m.Alt})
+		out.Media = append(out.Media, &pluginpb.Media{Id: m.ID, MimeType: m.MimeType, Size: m.Size,
+			Width: int32(m.Width), Height: int32(m.Height), Alt: m.Alt, Data: m.Data})
 	}
 	return out
 }
@@ -97,7 +98,8 @@ func postToProto(p Post) *pluginpb.Post {
 func postFromProto(p *pluginpb.Post) Post {
 	out := Post{Text: p.GetText(), Link: p.GetLink(), Language: p.GetLanguage()}
 	for _, m := range p.GetMedia() {
-		out.Media = append(out.Media, Media{Path: m.GetPath(), URL: m.GetUrl(), MimeType: m.GetMimeType(), Alt: m.GetAlt()})
+		out.Media = append(out.Media, Media{ID: m.GetId(), MimeType: m.GetMimeType(), Size: m.GetSize(),
+			Width: int(m.GetWidth()), Height: int(m.GetHeight()), Alt: m.GetAlt(), Data: m.GetData()})
 	}
 	return out
 }

@@ -83,7 +83,7 @@ func TestRoundTrip(t *testing.T) {
 	if err := c.Configure(ctx, map[string]string{"token": "s3cret"}); err != nil || f.gotSettings["token"] != "s3cret" {
 		t.Fatalf("Configure: %v, plugin got %v", err, f.gotSettings)
 	}
-	post := Post{Text: "héllo", Link: "https://l", Language: "fr", Media: []Media{{Path: "/a.png", URL: "u", MimeType: "image/png", Alt: "a cat"}}}
+	post := Post{Text: "héllo", Link: "https://l", Language: "fr", Media: []Media{{ID: "ab12", MimeType: "image/png", Size: 3, Width: 1, Height: 2, Alt: "a cat", Data: []byte{1, 2, 3}}}}
 	r, err := c.Publish(ctx, post, "key-1")
 	if err != nil {
 		t.Fatal(err)

@@ -1,102 +1,85 @@
 package sdk
 
 import (
-	"context"
-	"errors"
-	"io"
-	"io/fs"
+	"fmt"
 	"mime"
-	"net/http"
-	"net/url"
-	"os"
-	"path/filepath"
 )
 
-// MediaType is m's MIME type without parameters ("image/png"): m.MimeType when it is set,
-// else the type the extension of its file name (m.Path, or the path of m.URL) suggests.
-// It is "" when neither says.
+// MaxMessageBytes is the largest plugin call the daemon sends and a plugin accepts: a
+// Publish carries its attachments' bytes (docs/plugins.md, "Media").
+const MaxMessageBytes = 256 << 20
+
+// MediaType is m's MIME type without parameters ("image/png"). The daemon sniffs it from
+// the attachment's bytes; it is "" only for a Media a test built without one.
 func MediaType(m Media) string {
-	if m.MimeType != "" {
-		t, _, _ := mime.ParseMediaType(m.MimeType)
-		return t
-	}
-	name := m.Path
-	if name == "" {
-		if u, err := url.Parse(m.URL); err == nil {
-			name = u.Path
-		}
-	}
-	t, _, _ := mime.ParseMediaType(mime.TypeByExtension(filepath.Ext(name)))
+	t, _, _ := mime.ParseMediaType(m.MimeType)
 	return t
 }
 
-// ReadMedia returns the bytes of an attachment, reading at most max of them: the file at
-// m.Path, or else what a GET of m.URL answers through client (nil means
-// http.DefaultClient). Give it a client that adds no credentials: the URL is someone
-// else's server. ctx bounds the download.
-//
-// The errors are typed. What a person must fix is Permanent: a file that cannot be read,
-// a URL that is not one or answers another 4xx, an attachment larger than max. A download
-// that breaks, or is answered 429 or 5xx, is Retryable.
-func ReadMedia(ctx context.Context, client *http.Client, m Media, max int64) ([]byte, error) {
-	if m.Path != "" {
-		f, err := os.Open(m.Path)
-		if err != nil {
-			return nil, Errorf(Permanent, "reading %s: %v", m.Path, pathless(err))
-		}
-		defer f.Close()
-		data, err := io.ReadAll(io.LimitReader(f, max+1))
-		if err != nil {
-			return nil, Errorf(Permanent, "reading %s: %v", m.Path, pathless(err))
-		}
-		return limited(data, m.Path, max)
+// MediaData returns the bytes of an attachment in Publish, refusing more than max of them.
+// Validate is given the type and Size only; MediaData there (or on a Media without bytes)
+// is a Permanent error, as is an attachment over max, which Validate should have reported.
+func MediaData(m Media, max int64) ([]byte, error) {
+	if len(m.Data) == 0 {
+		return nil, Errorf(Permanent, "attachment %s came without its bytes (only Publish carries them)", m.shown())
 	}
-	if m.URL == "" {
-		return nil, Errorf(Permanent, "the attachment has neither a path nor a URL")
+	if int64(len(m.Data)) > max {
+		return nil, Errorf(Permanent, "attachment %s is %d bytes, more than the %d this network takes: use a smaller file", m.shown(), len(m.Data), max)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.URL, nil)
-	if err != nil {
-		return nil, Errorf(Permanent, "attachment URL %q: %v", m.URL, err)
-	}
-	shown := req.URL.Redacted()
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // its text repeats the URL
-		}
-		return nil, Errorf(Retryable, "downloading %s: %v", shown, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		kind := Permanent
-		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
-			kind = Retryable
-		}
-		return nil, Errorf(kind, "downloading %s: %s", shown, resp.Status)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
-	if err != nil {
-		return nil, Errorf(Retryable, "downloading %s: %v", shown, err)
-	}
-	return limited(data, shown, max)
+	return m.Data, nil
 }
 
-func limited(data []byte, where string, max int64) ([]byte, error) {
-	if int64(len(data)) > max {
-		return nil, Errorf(Permanent, "%s is larger than %d bytes: make it smaller", where, max)
+// FileName is a name for an attachment in a multipart upload: the id's first digits and
+// the extension of its type ("3f2a9c1e.png"). Networks want a name; tact has no user's file
+// name to give, and would not pass one on if it had.
+func FileName(m Media) string {
+	name := m.ID
+	if len(name) > 12 {
+		name = name[:12]
 	}
-	return data, nil
+	if name == "" {
+		name = "attachment"
+	}
+	switch MediaType(m) {
+	case "image/png":
+		return name + ".png"
+	case "image/jpeg":
+		return name + ".jpg"
+	case "image/gif":
+		return name + ".gif"
+	case "image/webp":
+		return name + ".webp"
+	case "video/mp4":
+		return name + ".mp4"
+	}
+	return name
 }
 
-// pathless drops the path an *fs.PathError repeats, since messages name the file already.
-func pathless(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
+func (m Media) shown() string {
+	if len(m.ID) > 12 {
+		return m.ID[:12]
 	}
-	return err
+	if m.ID == "" {
+		return "(no id)"
+	}
+	return m.ID
+}
+
+// MediaSizeProblem is the problem to report in Validate for an attachment over max bytes
+// (field "media[i]"), or nil.
+func MediaSizeProblem(i int, m Media, max int64, network string) *Problem {
+	if m.Size <= max {
+		return nil
+	}
+	return &Problem{Field: fmt.Sprintf("media[%d]", i), Message: fmt.Sprintf("the file is %s; %s takes at most %s: use a smaller file", byteCount(m.Size), network, byteCount(max))}
+}
+
+func byteCount(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

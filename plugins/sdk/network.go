@@ -60,12 +60,16 @@ type Description struct {
 	SecretSetting []string // settings that are secrets (never logged)
 }
 
-// Media is an attachment: a local file path the daemon can read, or a URL.
+// Media is an attachment. The daemon stored it from a person's upload and hands over
+// its bytes: a plugin never opens a path or fetches a URL for an attachment.
 type Media struct {
-	Path     string
-	URL      string
-	MimeType string
+	ID       string // the daemon's id for it: the hex SHA-256 of the bytes
+	MimeType string // sniffed from the bytes by the daemon
+	Size     int64  // bytes
+	Width    int    // pixels, for PNG, JPEG and GIF images (0 otherwise)
+	Height   int
 	Alt      string
+	Data     []byte // the bytes, in Publish only: Validate gets the rest
 }
 
 // Post is what a network publishes.

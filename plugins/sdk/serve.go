@@ -21,7 +21,8 @@ import (
 // additions an older plugin understands and the other way round.
 const (
 	ProtocolVersion = 1
-	APIVersion      = 1
+	// APIVersion 2: attachments come as bytes (Media.Data), never as a path or URL.
+	APIVersion = 2
 )
 
 // The handshake cookie tells a tact plugin it was started by tactd (and not by a person
@@ -68,8 +69,11 @@ func Serve(impl Network) {
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake(),
 		Plugins:         plugin.PluginSet{PluginKey: &GRPCPlugin{Impl: impl}},
-		GRPCServer:      plugin.DefaultGRPCServer,
-		Logger:          logger,
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			// A Publish carries its attachments' bytes: more than gRPC's 4 MiB default.
+			return plugin.DefaultGRPCServer(append(opts, grpc.MaxRecvMsgSize(MaxMessageBytes)))
+		},
+		Logger: logger,
 	})
 }
 

@@ -9,7 +9,7 @@
 // Publish is POST url with the JSON body
 //
 //	{"idempotency_key": "...", "text": "...", "link": "...", "language": "en",
-//	 "media": [{"url": "...", "path": "...", "mime_type": "...", "alt": "..."}],
+//	 "media": [{"id": "...", "mime_type": "image/png", "size": 1234, "alt": "...", "data": "<base64>"}],
 //	 "sent_at": "2026-11-22T09:00:00Z"}
 //
 // and the headers Content-Type: application/json, Idempotency-Key (the same key),
@@ -61,9 +61,10 @@ const Version = "1.0.0"
 
 const (
 	defaultTimeout = 10 * time.Second
-	// maxMedia is what tact forwards: the receiver gets references, not files, and may
-	// refuse more with a 4xx.
-	maxMedia    = 16
+	// maxMedia and maxMediaBytes bound what tact forwards: the bytes of each attachment
+	// ride in the body. The receiver may refuse less with a 4xx.
+	maxMedia      = 4
+	maxMediaBytes = 8 << 20
 	maxResponse = 1 << 20
 	// SignatureHeader carries "sha256=" and the hex HMAC-SHA256 of the body (or raw query).
 	SignatureHeader = "X-Tact-Signature"
@@ -154,7 +155,7 @@ func (n *Network) Configure(ctx context.Context, settings map[string]string) err
 }
 
 // Validate: the receiver decides what it accepts; only a post with nothing in it, a link
-// that is not a URL, or media without a location are refused here.
+// that is not a URL, or more or larger media than one body carries are refused here.
 func (n *Network) Validate(ctx context.Context, p sdk.Post) ([]sdk.Problem, error) {
 	var problems []sdk.Problem
 	if strings.TrimSpace(p.Text) == "" && p.Link == "" && len(p.Media) == 0 {
@@ -169,8 +170,8 @@ func (n *Network) Validate(ctx context.Context, p sdk.Post) ([]sdk.Problem, erro
 		problems = append(problems, sdk.Problem{Field: "media", Message: fmt.Sprintf("%d attachments; at most %d are forwarded", len(p.Media), maxMedia)})
 	}
 	for i, m := range p.Media {
-		if m.Path == "" && m.URL == "" {
-			problems = append(problems, sdk.Problem{Field: fmt.Sprintf("media[%d]", i), Message: "has neither a path nor a URL"})
+		if p := sdk.MediaSizeProblem(i, m, maxMediaBytes, "a webhook"); p != nil {
+			problems = append(problems, *p)
 		}
 	}
 	return problems, nil
@@ -186,12 +187,14 @@ type Payload struct {
 	SentAt         string  `json:"sent_at"`
 }
 
-// Media is one attachment in a Payload.
+// Media is one attachment in a Payload, bytes included: the receiver needs nothing else
+// from tact to publish it. ID is the hex SHA-256 of Data.
 type Media struct {
-	URL      string `json:"url,omitempty"`
-	Path     string `json:"path,omitempty"`
-	MimeType string `json:"mime_type,omitempty"`
+	ID       string `json:"id"`
+	MimeType string `json:"mime_type"`
+	Size     int64  `json:"size"`
 	Alt      string `json:"alt,omitempty"`
+	Data     []byte `json:"data"` // base64 in the JSON
 }
 
 // Sign returns the X-Tact-Signature value for data (a body, or a raw query) and secret.
@@ -233,7 +236,11 @@ func (n *Network) Publish(ctx context.Context, p sdk.Post, idempotencyKey string
 	pl := Payload{IdempotencyKey: idempotencyKey, Text: p.Text, Link: p.Link, Language: p.Language,
 		Media: []Media{}, SentAt: now.Format(time.RFC3339)}
 	for _, m := range p.Media {
-		pl.Media = append(pl.Media, Media{URL: m.URL, Path: m.Path, MimeType: m.MimeType, Alt: m.Alt})
+		data, err := sdk.MediaData(m, maxMediaBytes)
+		if err != nil {
+			return sdk.Receipt{}, err
+		}
+		pl.Media = append(pl.Media, Media{ID: m.ID, MimeType: m.MimeType, Size: int64(len(data)), Alt: m.Alt, Data: data})
 	}
 	body, err := json.Marshal(pl)
 	if err != nil {

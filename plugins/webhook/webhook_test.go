@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
@@ -44,7 +45,7 @@ func TestPublishSendsASignedPayload(t *testing.T) {
 	rcv := newReceiver(t)
 	n := configured(t, rcv.URL)
 	post := sdk.Post{Text: "Été 🌞", Link: "https://tact.example/x", Language: "fr",
-		Media: []sdk.Media{{URL: "https://cdn.example/a.png", MimeType: "image/png", Alt: "a chart"}}}
+		Media: []sdk.Media{plugintest.Attachment([]byte("\x89PNG\r\n\x1a\nchart"), "image/png", "a chart")}}
 	r, err := n.Publish(plugintest.Context(t), post, "key-1")
 	if err != nil {
 		t.Fatal(err)
@@ -72,11 +73,28 @@ func TestPublishSendsASignedPayload(t *testing.T) {
 		t.Fatalf("body %s, headers %v", d.Body, d.Header)
 	}
 	media := body["media"].([]any)[0].(map[string]any)
-	if media["url"] != "https://cdn.example/a.png" || media["mime_type"] != "image/png" || media["alt"] != "a chart" {
-		t.Fatalf("media = %v", media)
+	if media["id"] != post.Media[0].ID || media["mime_type"] != "image/png" || media["alt"] != "a chart" ||
+		media["size"] != float64(13) || media["data"] != base64.StdEncoding.EncodeToString(post.Media[0].Data) {
+		t.Fatalf("media = %v; want the attachment's id, type, size and bytes", media)
+	}
+	if _, ok := media["path"]; ok {
+		t.Fatalf("media carries a path: %v", media)
 	}
 	if r.RemoteID != d.ID || r.URL != rcv.URL+"/posts/"+d.ID {
 		t.Fatalf("receipt = %+v", r)
+	}
+}
+
+func TestValidateBoundsTheAttachments(t *testing.T) {
+	n := configured(t, newReceiver(t).URL)
+	small := sdk.Media{MimeType: "image/png", Size: 100}
+	problems, err := n.Validate(plugintest.Context(t), sdk.Post{Text: "x", Media: []sdk.Media{small, {MimeType: "video/mp4", Size: 9 << 20}}})
+	if err != nil || len(problems) != 1 || !strings.Contains(problems[0].String(), "media[1]: the file is 9.0 MiB; a webhook takes at most 8.0 MiB") {
+		t.Fatalf("Validate = %v, %v; want media[1] refused for its size", problems, err)
+	}
+	problems, _ = n.Validate(plugintest.Context(t), sdk.Post{Text: "x", Media: []sdk.Media{small, small, small, small, small}})
+	if len(problems) != 1 || problems[0].Field != "media" {
+		t.Fatalf("Validate of 5 attachments = %v; want one media problem", problems)
 	}
 }
 

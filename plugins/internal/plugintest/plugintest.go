@@ -5,6 +5,8 @@ package plugintest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"runtime"
@@ -58,4 +60,11 @@ type fatalRecorder struct {
 func (r *fatalRecorder) Fatalf(format string, args ...any) {
 	r.msg = fmt.Sprintf(format, args...)
 	runtime.Goexit()
+}
+
+// Attachment is an attachment as the daemon hands it to a plugin's Publish: data with its
+// id (the hex SHA-256), sniffed type and size. Validate gets the same without Data.
+func Attachment(data []byte, mimeType, alt string) sdk.Media {
+	sum := sha256.Sum256(data)
+	return sdk.Media{ID: hex.EncodeToString(sum[:]), MimeType: mimeType, Size: int64(len(data)), Alt: alt, Data: data}
 }

@@ -63,6 +63,9 @@ type Server struct {
 	MaxCharacters int
 	MaxMedia      int
 	MediaTypes    []string
+	// ImageSizeLimit is the largest image upload, in bytes, stated in /api/v2/instance and
+	// enforced with a 422 as Mastodon does (default 16 MiB, Mastodon's own).
+	ImageSizeLimit int64
 	// IgnoreIdempotencyKey makes it behave like GoToSocial: a repeated key posts again.
 	IgnoreIdempotencyKey bool
 	// RefusalStatus is the code of a validation refusal: 422 (Mastodon) or 400 (GoToSocial).
@@ -87,6 +90,7 @@ type Server struct {
 	mu       sync.Mutex
 	statuses []*Status
 	media    map[string]*media
+	uploads  [][]byte
 	idem     map[string]*Status
 	next     int
 	requests []string
@@ -206,8 +210,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		faketest.WriteJSON(w, 200, map[string]any{"domain": "fake.example", "configuration": map[string]any{
-			"statuses":          map[string]any{"max_characters": s.MaxCharacters, "max_media_attachments": s.MaxMedia},
-			"media_attachments": map[string]any{"supported_mime_types": s.MediaTypes},
+			"statuses": map[string]any{"max_characters": s.MaxCharacters, "max_media_attachments": s.MaxMedia},
+			"media_attachments": map[string]any{"supported_mime_types": s.MediaTypes,
+				"image_size_limit": s.imageLimit(), "video_size_limit": 99 << 20},
 		}})
 	case r.Method == http.MethodGet && p == "/api/v1/instance":
 		faketest.WriteJSON(w, 200, map[string]any{"uri": "fake.example", "max_toot_chars": s.MaxCharacters})
@@ -277,6 +282,13 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, v2 bool) {
 		fail(w, 422, fmt.Sprintf("Validation failed: File content type %q is invalid", t))
 		return
 	}
+	if strings.HasPrefix(t, "image/") && int64(len(data)) > s.imageLimit() {
+		fail(w, 422, fmt.Sprintf("Validation failed: File file size must be less than %d Bytes", s.imageLimit()))
+		return
+	}
+	s.mu.Lock()
+	s.uploads = append(s.uploads, data)
+	s.mu.Unlock()
 	processing := v2 && s.ProcessingPolls > 0
 	s.mu.Lock()
 	s.next++
@@ -291,6 +303,20 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, v2 bool) {
 		return
 	}
 	faketest.WriteJSON(w, 200, s.mediaEntity(m))
+}
+
+func (s *Server) imageLimit() int64 {
+	if s.ImageSizeLimit > 0 {
+		return s.ImageSizeLimit
+	}
+	return 16 << 20
+}
+
+// Uploads are the bytes of every media upload the server accepted, in order.
+func (s *Server) Uploads() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.uploads)
 }
 
 func (s *Server) mediaEntity(m *media) map[string]any {
