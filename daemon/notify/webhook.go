@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tact-hq/tact/config/redact"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
@@ -70,7 +71,10 @@ func NewWebhook(url string, opt WebhookOptions) *Webhook {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	return &Webhook{url: url, opt: opt, log: opt.Logger.With("notify", "webhook"), q: make(chan Event, opt.QueueSize)}
+	// The URL is a secret as a whole (Slack's carries its token in the path): logs name the
+	// host only, so that an admin can still tell which [[notify]] entry failed.
+	log := opt.Logger.With("notify", "webhook", "url", redact.SecretURL(url))
+	return &Webhook{url: url, opt: opt, log: log, q: make(chan Event, opt.QueueSize)}
 }
 
 // Notify queues e without blocking. When the queue is full the event is dropped and logged:
@@ -210,14 +214,13 @@ func (w *Webhook) post(ctx context.Context, e Event) (time.Duration, error) {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(b))
 	if err != nil {
-		return 0, permanentError{"bad webhook URL: " + err.Error()}
+		return 0, permanentError{"bad webhook URL: " + redact.Error(err, w.url).Error()}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "tactd")
 	resp, err := w.opt.Client.Do(req)
 	if err != nil {
-		// The URL may carry a secret (Slack's does): report only what failed.
-		return 0, fmt.Errorf("webhook POST failed: %v", redactURL(err, w.url))
+		return 0, fmt.Errorf("webhook POST failed: %w", redact.Error(err, w.url))
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
@@ -233,9 +236,4 @@ func (w *Webhook) post(ctx context.Context, e Event) (time.Duration, error) {
 	default:
 		return 0, permanentError{fmt.Sprintf("webhook answered %s: check the [[notify]] url", resp.Status)}
 	}
-}
-
-// redactURL replaces the webhook URL in err's text, since URLs of chat webhooks are secrets.
-func redactURL(err error, url string) string {
-	return string(bytes.ReplaceAll([]byte(err.Error()), []byte(url), []byte("<webhook url>")))
 }

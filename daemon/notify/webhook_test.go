@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -149,7 +150,7 @@ func TestWebhookNeverBlocksTheCaller(t *testing.T) {
 	}))
 	t.Cleanup(hang.Close)
 	t.Cleanup(func() { close(release) })
-	w := notify.NewWebhook(hang.URL, notify.WebhookOptions{Logger: quiet(), QueueSize: 4, Timeout: 50 * time.Millisecond, Backoff: time.Millisecond, MaxAttempts: 2})
+	w := notify.NewWebhook(hang.URL+"/services/T0/B0/s3cr3t-token", notify.WebhookOptions{Logger: quiet(), QueueSize: 4, Timeout: 50 * time.Millisecond, Backoff: time.Millisecond, MaxAttempts: 2})
 	run(t, w)
 	done := make(chan struct{})
 	go func() {
@@ -165,7 +166,7 @@ func TestWebhookNeverBlocksTheCaller(t *testing.T) {
 	}
 	waitFor(t, "drops to be counted", func() bool { return w.Status().Dropped >= 90 })
 	waitFor(t, "timeouts reported", func() bool { return strings.Contains(w.Status().LastError, "deadline") })
-	if strings.Contains(w.Status().LastError, hang.URL) {
+	if strings.Contains(w.Status().LastError, "s3cr3t-token") {
 		t.Fatalf("error leaks the webhook URL: %s", w.Status().LastError)
 	}
 }
@@ -191,3 +192,43 @@ func TestNewFromConfig(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestWebhookErrorsHideTheURL: a webhook URL is a secret as a whole. When the receiver
+// cannot be reached, net/http's error repeats the URL (its password as ***, its path and
+// query as they are); neither the status nor the log may show any part of it but the host.
+func TestWebhookErrorsHideTheURL(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	const pass, path, token = "hook-pass-0123456789", "hook-path-0123456789", "hook-token-0123456789"
+	var logs strings.Builder
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	w := notify.NewWebhook("http://alerts:"+pass+"@"+dead+"/services/"+path+"?token="+token,
+		notify.WebhookOptions{Logger: log, Backoff: time.Millisecond, MaxAttempts: 2})
+	run(t, w)
+	w.Notify(context.Background(), notify.Event{Kind: notify.PostFailed, Text: "failed"})
+	waitFor(t, "the event to be dropped", func() bool { return w.Status().Dropped == 1 })
+	mu.Lock()
+	text := w.Status().LastError + "\n" + logs.String()
+	mu.Unlock()
+	if !strings.Contains(text, "connection refused") || !strings.Contains(text, dead) {
+		t.Errorf("the error does not say what failed where:\n%s", text)
+	}
+	for _, s := range []string{pass, path, token} {
+		if strings.Contains(text, s) {
+			t.Errorf("%s appears in the status or the log:\n%s", s, text)
+		}
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
