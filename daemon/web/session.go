@@ -180,11 +180,7 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	nonce := randomString()
 	h.setCookie(w, "tact_login", nonce, 30*time.Minute)
-	next := r.FormValue("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-		next = "/"
-	}
-	h.render(w, r, nil, status, "login", "Log in", loginData{Next: next, Error: msg, CSRF: h.loginToken(nonce)})
+	h.render(w, r, nil, status, "login", "Log in", loginData{Next: safeNext(r.FormValue("next")), Error: msg, CSRF: h.loginToken(nonce)})
 }
 
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
@@ -216,11 +212,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	h.setCookie(w, "tact_login", "", -1)
 	h.log.InfoContext(r.Context(), "web: login", "user", u.Name, "role", u.Role)
 	h.setFlash(w, flash{Kind: "ok", Text: "Welcome, " + u.Name + ". You are logged in as " + string(u.Role) + "."})
-	next := r.PostFormValue("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-		next = "/"
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
