@@ -53,6 +53,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tact-hq/tact/config/redact"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
@@ -65,7 +66,7 @@ const (
 	// ride in the body. The receiver may refuse less with a 4xx.
 	maxMedia      = 4
 	maxMediaBytes = 8 << 20
-	maxResponse = 1 << 20
+	maxResponse   = 1 << 20
 	// SignatureHeader carries "sha256=" and the hex HMAC-SHA256 of the body (or raw query).
 	SignatureHeader = "X-Tact-Signature"
 	// TimestampHeader carries the send time in Unix seconds.
@@ -138,7 +139,9 @@ func (n *Network) Configure(ctx context.Context, settings map[string]string) err
 	}
 	u, err := url.Parse(strings.TrimSpace(settings["url"]))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return sdk.Errorf(sdk.Permanent, "webhook: setting \"url\" is %q: set it to the receiver's http(s) URL", settings["url"])
+		// The value is shown as its scheme and host only: a url read from env: is a secret
+		// (docs/operations.md, "Secrets"), and this message reaches the account's details.
+		return sdk.Errorf(sdk.Permanent, "webhook: setting \"url\" (%s) is not an http:// or https:// URL with a host: set it to the receiver's URL", redact.SecretURL(settings["url"]))
 	}
 	u.RawQuery = u.Query().Encode() // a hand-written query ("?a=b c") becomes valid on the wire
 	c := &config{url: u, secret: []byte(settings["secret"]), timeout: defaultTimeout}
@@ -350,7 +353,7 @@ func (n *Network) do(ctx context.Context, c *config, method, u string, body, sig
 	req.Header.Set(SignatureHeader, Sign(c.secret, signed))
 	resp, err := n.client.Do(req)
 	if err != nil {
-		return 0, sdk.Errorf(sdk.Retryable, "webhook: %s %s: %v", method, c.shown(), redact(err, c))
+		return 0, sdk.Errorf(sdk.Retryable, "webhook: %s %s: %v", method, c.shown(), redact.Error(err, c.url.String()))
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
@@ -358,12 +361,18 @@ func (n *Network) do(ctx context.Context, c *config, method, u string, body, sig
 		_ = json.Unmarshal(data, out) // an answer without JSON is fine: the key is the id
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return resp.StatusCode, sdk.Errorf(sdk.Permanent, "webhook: %s %s answered %d redirecting to %q: set url to the final address", method, c.shown(), resp.StatusCode, resp.Header.Get("Location"))
+		where := resp.Header.Get("Location")
+		if loc, err := c.url.Parse(where); err == nil {
+			where = loc.String() // a relative Location is shown absolute, so that it is redacted as a URL
+		}
+		return resp.StatusCode, sdk.Errorf(sdk.Permanent, "webhook: %s %s answered %d redirecting to %q: set url to the final address",
+			method, c.shown(), resp.StatusCode, redact.Text(where, c.url.String()))
 	}
 	if err := sdk.HTTPError(resp.StatusCode, resp.Header, string(data), n.now()); err != nil {
 		var e *sdk.Error
 		if errors.As(err, &e) {
-			e.Message = fmt.Sprintf("webhook: %s %s answered %s", method, c.shown(), e.Message)
+			// The receiver's answer may repeat its URL or key.
+			e.Message = fmt.Sprintf("webhook: %s %s answered %s", method, c.shown(), redact.Text(e.Message, c.url.String()))
 			if e.Kind == sdk.RateLimited && e.RetryAfter == 0 {
 				e.RetryAfter = time.Minute
 			}
@@ -376,29 +385,4 @@ func (n *Network) do(ctx context.Context, c *config, method, u string, body, sig
 // shown is the receiver's URL as messages show it: scheme and host only. Receivers often
 // carry their secret in the URL (a password, a ?key= query, or a path such as Slack's
 // /services/T…/B…/TOKEN), and messages end up in logs, the API and the append-only audit log.
-func (c *config) shown() string {
-	s := c.url.Scheme + "://" + c.url.Host
-	if c.url.Path != "" && c.url.Path != "/" || c.url.RawQuery != "" {
-		s += "/…"
-	}
-	return s
-}
-
-// redact keeps the URL's secret parts out of transport error messages.
-func redact(err error, c *config) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err // its text repeats the whole URL
-	}
-	s := err.Error()
-	secrets := []string{c.url.RawQuery, c.url.EscapedPath()}
-	if p, ok := c.url.User.Password(); ok {
-		secrets = append(secrets, p)
-	}
-	for _, x := range secrets {
-		if len(x) > 1 {
-			s = strings.ReplaceAll(s, x, "xxxxx")
-		}
-	}
-	return s
-}
+func (c *config) shown() string { return redact.SecretURL(c.url.String()) }
