@@ -18,10 +18,10 @@ func init() {
 	register("post", "create posts, or import a CSV file of them", postCmd)
 }
 
-const postUsage = `post create --campaign NAME --at TIME --text TEXT [--account A]... [--link URL] [--draft]
+const postUsage = `post create --campaign NAME --at TIME --text TEXT [--account A]... [--link URL] [--media FILE|ID]... [--draft]
        tactctl post import FILE.csv|FILE.json|-
        tactctl post show ID
-       tactctl post edit ID [--text TEXT] [--at TIME] [--link URL] [--account A]... [--if-version N]
+       tactctl post edit ID [--text TEXT] [--at TIME] [--link URL] [--account A]... [--media FILE|ID]... [--no-media] [--if-version N]
        tactctl post delete ID [--if-version N]`
 
 func postCmd(ctx context.Context, a *App, args []string) error {
@@ -44,13 +44,15 @@ func postCmd(ctx context.Context, a *App, args []string) error {
 }
 
 func postCreate(ctx context.Context, a *App, args []string) error {
-	fs := a.flags("post create", "post create --campaign NAME --at TIME --text TEXT [--account A]... [--link URL] [--draft]")
+	fs := a.flags("post create", "post create --campaign NAME --at TIME --text TEXT [--account A]... [--link URL] [--media FILE|ID]... [--draft]")
 	campaign := fs.String("campaign", "", "campaign the post belongs to (required)")
 	at := fs.String("at", "", "when it is due: 2026-05-01T09:00:00+02:00, a local time in the campaign's zone (\"2026-05-01 09:00\"), or +2h (required)")
 	text := fs.String("text", "", "the post's text (required)")
 	var accounts list
 	fs.Var(&accounts, "account", "post to this account only (repeat; default: all the campaign's accounts)")
 	link := fs.String("link", "", "link to attach")
+	var mediaFlags list
+	fs.Var(&mediaFlags, "media", "attach an image or video: a local file (uploaded first) or the id 'tactctl media upload' printed (repeat)")
 	draft := fs.Bool("draft", false, "keep it as a draft (not yet submitted for approval)")
 	rest, err := parse(fs, args)
 	if err != nil {
@@ -64,8 +66,12 @@ func postCreate(ctx context.Context, a *App, args []string) error {
 			return usageError(fs, "--%s is required", req.flag)
 		}
 	}
+	ids, err := a.mediaIDs(ctx, mediaFlags)
+	if err != nil {
+		return err
+	}
 	raw, err := a.send(ctx, "POST", "/api/v1/posts", api.PostInput{Campaign: *campaign, At: *at, Text: *text,
-		Accounts: accounts, Link: *link, Draft: *draft})
+		Accounts: accounts, Link: *link, Media: ids, Draft: *draft})
 	if err != nil {
 		return err
 	}
@@ -203,12 +209,15 @@ func postShow(ctx context.Context, a *App, args []string) error {
 }
 
 func postEdit(ctx context.Context, a *App, args []string) error {
-	fs := a.flags("post edit", "post edit ID [--text TEXT] [--at TIME] [--link URL] [--account A]... [--if-version N]\n\nAn approved post goes back to pending: it needs a person's approval again.")
+	fs := a.flags("post edit", "post edit ID [--text TEXT] [--at TIME] [--link URL] [--account A]... [--media FILE|ID]... [--no-media] [--if-version N]\n\nAn approved post goes back to pending: it needs a person's approval again.")
 	text := fs.String("text", "", "new text")
 	at := fs.String("at", "", "new due time (as for post create)")
 	link := fs.String("link", "", "new link")
 	var accounts list
 	fs.Var(&accounts, "account", "post to these accounts instead (repeat)")
+	var mediaFlags list
+	fs.Var(&mediaFlags, "media", "attach these instead: local files (uploaded first) or attachment ids (repeat)")
+	noMedia := fs.Bool("no-media", false, "remove every attachment")
 	version := fs.Int64("if-version", 0, "only if the post is still at this version (from 'post show'); otherwise nothing changes")
 	rest, err := parse(fs, args)
 	if err != nil {
@@ -234,8 +243,21 @@ func postEdit(ctx context.Context, a *App, args []string) error {
 		acc := []string(accounts)
 		in.Accounts = &acc
 	}
-	if in.Text == nil && in.At == nil && in.Link == nil && in.Accounts == nil {
-		return usageError(fs, "nothing to change: give --text, --at, --link or --account")
+	if set["media"] && *noMedia {
+		return usageError(fs, "--media and --no-media contradict each other; give one")
+	}
+	if set["media"] || *noMedia {
+		ids, err := a.mediaIDs(ctx, mediaFlags)
+		if err != nil {
+			return err
+		}
+		if ids == nil {
+			ids = []string{}
+		}
+		in.Media = &ids
+	}
+	if in.Text == nil && in.At == nil && in.Link == nil && in.Accounts == nil && in.Media == nil {
+		return usageError(fs, "nothing to change: give --text, --at, --link, --account, --media or --no-media")
 	}
 	raw, err := a.send(ctx, "PATCH", fmt.Sprintf("/api/v1/posts/%d", id), in)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tact-hq/tact/config/redact"
 	"github.com/tact-hq/tact/daemon/queue"
 )
 
@@ -148,7 +149,7 @@ func (f *Fetcher) Fetch(ctx context.Context, field, raw string) (Info, bool, err
 	if err := checkURL(u); err != nil {
 		return Info{}, false, queue.Errorf(queue.Invalid, field, "%s: %v", field, err)
 	}
-	shown := Redact(u)
+	shown := redact.URL(raw)
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
@@ -211,12 +212,4 @@ func fetchError(field, shown string, err error, ctx context.Context) error {
 		return queue.Errorf(queue.Invalid, field, "fetching %s: %v; give the file's final address", shown, redirect.err)
 	}
 	return queue.Errorf(queue.Unavailable, field, "fetching %s failed (the server could not be reached); try again, or download the file and upload it", shown)
-}
-
-// Redact shows u without what may be a secret: its user info, query and fragment.
-func Redact(u *url.URL) string {
-	c := *u
-	c.User = nil
-	c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = "", false, "", ""
-	return c.String()
 }
