@@ -40,6 +40,7 @@ import (
 	"github.com/rivo/uniseg"
 	"golang.org/x/text/language"
 
+	"github.com/tact-hq/tact/config/redact"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
@@ -129,7 +130,8 @@ func (n *Network) Configure(ctx context.Context, settings map[string]string) err
 		a.service = DefaultService
 	}
 	if u, err := url.Parse(a.service); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return sdk.Errorf(sdk.Permanent, "bluesky: setting \"service\" is %q: set it to the PDS base URL, e.g. %s", a.service, DefaultService)
+		// Not repeated in full: a value read from env: may be a secret (docs/operations.md, "Secrets").
+		return sdk.Errorf(sdk.Permanent, "bluesky: setting \"service\" (%s) is not an http:// or https:// URL with a host: set it to the PDS base URL, e.g. %s", redact.SecretURL(a.service), DefaultService)
 	}
 	if a.identifier = strings.TrimPrefix(strings.TrimSpace(settings["identifier"]), "@"); a.identifier == "" {
 		return sdk.Errorf(sdk.Permanent, "bluesky: setting \"identifier\" is empty: set it to the account's handle (e.g. brand.bsky.social) or DID")

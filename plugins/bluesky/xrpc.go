@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tact-hq/tact/config/redact"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
@@ -76,7 +77,7 @@ func (n *Network) send(ctx context.Context, method, nsid string, query url.Value
 	}
 	resp, err := n.client.Do(req)
 	if err != nil {
-		return nil, sdk.Errorf(sdk.Retryable, "bluesky: %s at %s: %v", nsid, service, err)
+		return nil, sdk.Errorf(sdk.Retryable, "bluesky: %s at %s: %v", nsid, redact.URL(service), redact.Error(err, service))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
@@ -181,7 +182,7 @@ func (n *Network) login(ctx context.Context) (session, error) {
 		return session{}, n.typed("com.atproto.server.createSession", xe)
 	}
 	if s.AccessJwt == "" || s.DID == "" {
-		return session{}, sdk.Errorf(sdk.Retryable, "bluesky: createSession at %s answered without tokens or DID: is service a PDS?", a.service)
+		return session{}, sdk.Errorf(sdk.Retryable, "bluesky: createSession at %s answered without tokens or DID: is service a PDS?", redact.URL(a.service))
 	}
 	return s, nil
 }

@@ -27,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tact-hq/tact/config/redact"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
@@ -85,7 +86,9 @@ func (n *Network) Configure(ctx context.Context, settings map[string]string) err
 	}
 	u, err := url.Parse(settings["server"])
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return sdk.Errorf(sdk.Permanent, "example: setting server must be an http(s) URL such as https://example.net, got %q", settings["server"])
+		// Shown through config/redact, never as written: a setting read from env: may be a
+		// secret, and this message reaches logs and the account's details.
+		return sdk.Errorf(sdk.Permanent, "example: setting server must be an http(s) URL such as https://example.net, got %s", redact.SecretURL(settings["server"]))
 	}
 	if settings["token"] == "" {
 		return sdk.Errorf(sdk.Auth, "example: setting token is empty; create an API token on the example network and set it")
@@ -228,7 +231,8 @@ func (n *Network) do(ctx context.Context, method, path string, in any, header ht
 	resp, err := n.http.Do(req)
 	if err != nil {
 		// Never include req in messages: its headers hold the token.
-		return sdk.Errorf(sdk.Retryable, "example: %s %s: %v", method, path, unwrapURLError(err))
+		// net/http's error repeats the URL; config/redact hides its password and query.
+		return sdk.Errorf(sdk.Retryable, "example: %s %s: %v", method, path, redact.Error(err))
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -248,11 +252,4 @@ func (n *Network) do(ctx context.Context, method, path string, in any, header ht
 		return sdk.Errorf(sdk.Retryable, "example: %s %s: the server's answer is not the expected JSON: %v", method, path, err)
 	}
 	return nil
-}
-
-func unwrapURLError(err error) error {
-	if ue, ok := err.(*url.Error); ok {
-		return ue.Err
-	}
-	return err
 }

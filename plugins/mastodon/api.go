@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tact-hq/tact/config/redact"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
@@ -23,7 +24,7 @@ func (n *Network) call(ctx context.Context, method, path string, body io.Reader,
 	n.mu.Unlock()
 	req, err := http.NewRequestWithContext(ctx, method, server+path, body)
 	if err != nil {
-		return 0, sdk.Errorf(sdk.Permanent, "mastodon: building %s %s: %v", method, path, err)
+		return 0, sdk.Errorf(sdk.Permanent, "mastodon: building %s %s: %v", method, path, redact.Error(err, server))
 	}
 	// net/http silently resends a request carrying an Idempotency-Key header when a reused
 	// connection breaks before the answer. On a server that ignores the header that is a
@@ -41,7 +42,8 @@ func (n *Network) call(ctx context.Context, method, path string, body io.Reader,
 	resp, err := n.client.Do(req)
 	if err != nil {
 		// Timeouts, refused connections, resets: the server may come back.
-		return 0, sdk.Errorf(sdk.Retryable, "mastodon: %s %s%s: %v", method, server, path, err)
+		// The server URL may carry a password (config/redact); net/http's error repeats it.
+		return 0, sdk.Errorf(sdk.Retryable, "mastodon: %s %s%s: %v", method, redact.URL(server), path, redact.Error(err, server))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))

@@ -43,6 +43,7 @@ import (
 
 	"golang.org/x/text/language"
 
+	"github.com/tact-hq/tact/config/redact"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
@@ -166,7 +167,8 @@ func (n *Network) Configure(ctx context.Context, settings map[string]string) err
 	server := strings.TrimRight(strings.TrimSpace(settings["server"]), "/")
 	u, err := url.Parse(server)
 	if server == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return sdk.Errorf(sdk.Permanent, "mastodon: setting \"server\" is %q: set it to the server's base URL, e.g. https://social.example", server)
+		// Not repeated in full: a value read from env: may be a secret (docs/operations.md, "Secrets").
+		return sdk.Errorf(sdk.Permanent, "mastodon: setting \"server\" (%s) is not an http:// or https:// URL with a host: set it to the server's base URL, e.g. https://social.example", redact.SecretURL(server))
 	}
 	token := strings.TrimSpace(settings["token"])
 	if token == "" {
@@ -196,7 +198,7 @@ func (n *Network) Configure(ctx context.Context, settings map[string]string) err
 		return err
 	}
 	if account.ID == "" {
-		return sdk.Errorf(sdk.Retryable, "mastodon: %s/api/v1/accounts/verify_credentials answered without an account id: is this a Mastodon-compatible server?", server)
+		return sdk.Errorf(sdk.Retryable, "mastodon: %s/api/v1/accounts/verify_credentials answered without an account id: is this a Mastodon-compatible server?", redact.URL(server))
 	}
 	maxLength, maxMedia, mediaTypes, sizes := probe.instanceLimits(ctx)
 
