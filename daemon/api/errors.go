@@ -1,11 +1,13 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"syscall"
 
 	"github.com/tact-hq/tact/daemon/queue"
 )
@@ -32,6 +34,34 @@ type RowError struct {
 	Line  int    `json:"line"` // CSV line, or 1-based item number of a JSON array
 	Field string `json:"field,omitempty"`
 	Error string `json:"error"`
+}
+
+// StatusClientClosedRequest is the status recorded for a request whose client went away
+// before its answer (nginx's 499). Nobody reads it; it is not a server error.
+const StatusClientClosedRequest = 499
+
+// ClientGone reports whether err happened because the client went away: the request's
+// context (ctx) was cancelled, which net/http does when the connection closes, or writing to
+// the client failed with a broken pipe or a reset. Such errors are logged at DEBUG only and
+// answered 499. A deadline that runs out inside the daemon is not this: it stays an
+// internal error (500, logged at ERROR).
+func ClientGone(ctx context.Context, err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return true
+	}
+	return errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// StatusFor is StatusOf for an error met while serving a request with context ctx: 499 when
+// the client went away (ClientGone), else StatusOf(err).
+func StatusFor(ctx context.Context, err error) int {
+	if ClientGone(ctx, err) {
+		return StatusClientClosedRequest
+	}
+	return StatusOf(err)
 }
 
 // StatusOf maps an error to its HTTP status. This is the one place that does it; the web
@@ -87,8 +117,16 @@ func Describe(err error) (int, ErrorBody) {
 	return status, body
 }
 
-// WriteError answers err as JSON with its status, logging internal errors.
+// WriteError answers err as JSON with its status, logging internal errors. A client that
+// went away gets only a DEBUG line and a bare 499 (ClientGone).
 func WriteError(w http.ResponseWriter, log *slog.Logger, r *http.Request, err error) {
+	if ClientGone(r.Context(), err) {
+		if log != nil {
+			log.DebugContext(r.Context(), "api: client went away", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+		w.WriteHeader(StatusClientClosedRequest)
+		return
+	}
 	status, body := Describe(err)
 	if status == http.StatusInternalServerError && log != nil {
 		log.Error("api: internal error", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tact-hq/tact/daemon/api"
 	"github.com/tact-hq/tact/daemon/queue"
 )
 
@@ -96,9 +97,9 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, rq *request, stat
 
 // internal reports an unexpected error (logged with its text, shown without it).
 func (h *Handler) internal(w http.ResponseWriter, rq *request, what string, err error) {
-	status := http.StatusInternalServerError
-	if queue.ErrorKind(err) == queue.Unavailable {
-		status = http.StatusServiceUnavailable
+	status := api.StatusFor(rq.Context(), err)
+	if status != http.StatusServiceUnavailable && status != api.StatusClientClosedRequest {
+		status = http.StatusInternalServerError
 	}
 	h.fail(w, rq.Request, rq, status, h.explain(rq.Context(), err, what), "Reload the page to try again.")
 }

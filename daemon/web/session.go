@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tact-hq/tact/daemon/api"
 	"github.com/tact-hq/tact/daemon/queue"
 )
 
@@ -89,7 +90,7 @@ func (h *Handler) sessionFrom(r *http.Request) (*queue.User, *session, bool) {
 	}
 	u, err := h.opt.Store.UserByTokenHash(r.Context(), s.TokenHash)
 	if err != nil || u == nil || u.ID != s.UserID {
-		if err != nil && queue.ErrorKind(err) != queue.NotFound {
+		if err != nil && queue.ErrorKind(err) != queue.NotFound && !api.ClientGone(r.Context(), err) {
 			h.log.ErrorContext(r.Context(), "web: session lookup", "err", err)
 		}
 		return nil, nil, false

@@ -236,6 +236,10 @@ func (h *Handler) done(w http.ResponseWriter, r *request, to string, kind, msg s
 func (h *Handler) explain(ctx context.Context, err error, what string) string {
 	switch queue.ErrorKind(err) {
 	case "":
+		if api.ClientGone(ctx, err) { // nobody will read the answer: not an internal error
+			h.log.DebugContext(ctx, "web: client went away", "doing", what, "err", err)
+			return "Could not " + what + ": the request was cancelled."
+		}
 		h.log.ErrorContext(ctx, "web: "+what, "err", err)
 		return "Could not " + what + " because of an internal error; it has been logged. Try again, and tell an admin if it persists."
 	case queue.Unavailable:
