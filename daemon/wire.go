@@ -92,7 +92,7 @@ func (d *Daemon) start(ctx context.Context) (_ *app, err error) {
 			a.close()
 		}
 	}()
-	a.store, err = sqlite.Open(ctx, filepath.Join(cfg.Daemon.DataDir, "tact.db"))
+	a.store, err = sqlite.Open(ctx, filepath.Join(cfg.Daemon.DataDir, "tact.db"), sqlite.WithLimits(cfg.Daemon.Limits()))
 	if err != nil {
 		return nil, err
 	}
@@ -131,11 +131,14 @@ func (d *Daemon) start(ctx context.Context) (_ *app, err error) {
 		return nil, err
 	}
 	answers := &api.AnswerCounts{}
+	var sched *schedule.Scheduler // made below, read at scrape time
 	a.metrics = metrics.New(metrics.Sources{Store: a.store, Feeds: a.feedStats, Rules: a.rulesStat,
-		ListAnswers: func() (uint64, uint64) { return answers.Kept.Load(), answers.Built.Load() }}, d.Logger)
+		ListAnswers:    func() (uint64, uint64) { return answers.Kept.Load(), answers.Built.Load() },
+		ScheduleCapped: func() int { return sched.Capped() }}, d.Logger)
 	networks := &instrumented{plugins: a.plugins, m: a.metrics}
 	validator := &validator{networks: networks}
-	sched, err := schedule.New(schedule.Options{Store: a.store, TimeZone: cfg.Daemon.TimeZone, Validator: validator, Logger: d.Logger})
+	sched, err = schedule.New(schedule.Options{Store: a.store, TimeZone: cfg.Daemon.TimeZone, Limits: cfg.Daemon.Limits(),
+		Validator: validator, Logger: d.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -309,7 +312,8 @@ func restartOnly(old, cur *config.Config) []string {
 	var out []string
 	if old.Daemon.Listen != cur.Daemon.Listen || old.Daemon.DataDir != cur.Daemon.DataDir || old.Daemon.PluginDir != cur.Daemon.PluginDir ||
 		old.Daemon.TimeZone != cur.Daemon.TimeZone || old.Daemon.Late != cur.Daemon.Late || fmt.Sprint(old.Daemon.Rules) != fmt.Sprint(cur.Daemon.Rules) ||
-		old.Daemon.PublicURL != cur.Daemon.PublicURL || old.Daemon.ShutdownGrace != cur.Daemon.ShutdownGrace {
+		old.Daemon.PublicURL != cur.Daemon.PublicURL || old.Daemon.ShutdownGrace != cur.Daemon.ShutdownGrace ||
+		old.Daemon.Limits() != cur.Daemon.Limits() {
 		out = append(out, "[daemon]")
 	}
 	if fmt.Sprint(old.Accounts) != fmt.Sprint(cur.Accounts) {

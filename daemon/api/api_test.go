@@ -62,9 +62,15 @@ var t0 = time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
 
 func newEnv(t testing.TB, mod ...func(*api.Options, *clock.Fake)) *env {
 	t.Helper()
+	return newEnvWithStore(t, nil, mod...)
+}
+
+// newEnvWithStore is newEnv with the store opened with opts too (its limits).
+func newEnvWithStore(t testing.TB, opts []sqlite.Option, mod ...func(*api.Options, *clock.Fake)) *env {
+	t.Helper()
 	clock := clock.NewFake(t0)
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tact.db"), sqlite.WithClock(clock.Now))
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tact.db"), append([]sqlite.Option{sqlite.WithClock(clock.Now)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tact-hq/tact/daemon/queue"
 )
@@ -88,7 +87,7 @@ func (s *server) listCampaigns(w http.ResponseWriter, r *http.Request, u *queue.
 	default:
 		return queue.Errorf(queue.Invalid, "state", "unknown campaign state %q: use active, paused or archived", state)
 	}
-	cs, err := s.opt.Store.Campaigns(r.Context(), queue.CampaignFilter{State: state})
+	cs, err := s.opt.Store.Campaigns(r.Context(), queue.CampaignFilter{State: state, CountOpen: true})
 	if err != nil {
 		return err
 	}
@@ -163,6 +162,10 @@ func (s *server) updateCampaign(w http.ResponseWriter, r *http.Request, u *queue
 		}
 	}
 	set(&c.Name, in.Name)
+	if in.TimeZone != nil && strings.TrimSpace(*in.TimeZone) == "" {
+		// On create an empty zone is the daemon's default; here it would silently be UTC.
+		return queue.Errorf(queue.Invalid, "timezone", "timezone is empty: name an IANA time zone such as \"Europe/Paris\", or leave the field out to keep %q", c.TimeZone)
+	}
 	set(&c.TimeZone, in.TimeZone)
 	set(&c.Schedule, in.Schedule)
 	if in.Accounts != nil {
@@ -210,7 +213,7 @@ func (s *server) updateCampaign(w http.ResponseWriter, r *http.Request, u *queue
 }
 
 // checkCampaign validates what a person may set, naming the field at fault, and fills
-// defaults.
+// defaults. The store checks the rest (the lead against [daemon] max_lead, queue.Limits).
 func (s *server) checkCampaign(r *http.Request, c *queue.Campaign) error {
 	if err := checkName("name", c.Name); err != nil {
 		return err
@@ -226,8 +229,10 @@ func (s *server) checkCampaign(r *http.Request, c *queue.Campaign) error {
 			return queue.Errorf(queue.Invalid, "topics", "topics must not be empty strings")
 		}
 	}
-	if _, err := time.LoadLocation(c.TimeZone); err != nil {
-		return queue.Errorf(queue.Invalid, "timezone", "unknown time zone %q: use an IANA name such as Europe/Paris or UTC", c.TimeZone)
+	if c.TimeZone != "" { // "" (stored before zones were required) is the daemon's default
+		if _, err := queue.LoadZone("timezone", c.TimeZone); err != nil {
+			return err
+		}
 	}
 	if c.Approval == "" {
 		c.Approval = queue.ApprovalRequired

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tact-hq/tact/daemon/queue"
 )
@@ -49,8 +50,15 @@ func (s *server) decode(w http.ResponseWriter, r *http.Request, v any, optional 
 
 // decodeJSON decodes exactly one JSON value from b into v and turns decoding errors into
 // messages that say where: the unknown field and the fields accepted, the field with the
-// wrong type, or the line and column of a syntax error.
+// wrong type, or the line and column of a syntax error or of a byte that is not UTF-8.
 func decodeJSON(b []byte, v any) error {
+	if !utf8.Valid(b) {
+		// JSON is UTF-8 (RFC 8259). encoding/json would store a bad byte as U+FFFD: a text
+		// saved as Latin-1 would be kept garbled instead of refused (queue.BadUTF8).
+		i := queue.BadUTF8(string(b))
+		line, col := position(b, i)
+		return queue.UTF8Error("", fmt.Sprintf("line %d, column %d of the body", line, col), b[i])
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

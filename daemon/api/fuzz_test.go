@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tact-hq/tact/daemon/queue"
 )
@@ -54,6 +55,10 @@ func FuzzAPIJSON(f *testing.F) {
 	f.Add(uint8(6), []byte(`[{"campaign":"spring","text":"x","at":"+1h","draft":"yes"}] trailing`))
 	f.Add(uint8(7), []byte("campaign,at,text,campaign\n"))
 	f.Add(uint8(1), []byte(`{"timezone":"Mars/Base","schedule":"61 * * * *","approval":"sometimes","veto":"-2h"}`))
+	// Text in another encoding than UTF-8 (Windows-1252 é, a cut sequence), as JSON and CSV.
+	f.Add(uint8(5), []byte("{\"campaign\":\"spring\",\"text\":\"Caf\xe9\",\"at\":\"+1h\"}"))
+	f.Add(uint8(0), []byte("{\"name\":\"x\xc3\",\"accounts\":[\"brand-mastodon\"]}"))
+	f.Add(uint8(7), []byte("spring,+2h,cr\xe8me br\xfbl\xe9e\n"))
 
 	e := newEnv(f)
 	token := e.tokens[queue.RoleAdmin]
@@ -91,6 +96,9 @@ func FuzzAPIJSON(f *testing.F) {
 		where := fmt.Sprintf("%s %s (%s) with %q", r.method, r.path, r.ctype, body)
 		if code >= 500 && code != http.StatusServiceUnavailable {
 			t.Fatalf("%s answered %d: %s", where, code, b)
+		}
+		if code < 300 && !utf8.Valid(body) {
+			t.Fatalf("%s accepted a body that is not UTF-8 (%d): %s", where, code, b)
 		}
 		if code == http.StatusNoContent {
 			return

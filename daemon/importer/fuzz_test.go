@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tact-hq/tact/daemon/queue"
 )
@@ -22,6 +23,11 @@ func FuzzCSVImport(f *testing.F) {
 	f.Add([]byte("text,at,campaign\nHi,2030-01-01T10:00:00+02:00,flights\n"))
 	f.Add([]byte("spring,yesterday,,nobody\nunknown,+1h,x\n\"broken,+1h,x\n"))
 	f.Add([]byte("archived,+1h,Too late\n"))
+	// Text saved in another encoding than UTF-8 (Windows-1252, a broken sequence, a lone
+	// continuation byte), in each column.
+	f.Add([]byte("spring,+1h,Caf\xe9 cr\xe8me\n"))
+	f.Add([]byte("campaign,at,text,account\nspring,+1h,\"\xf0\x9f\x98\",brand\nspr\x80ing,+1h,x\n"))
+	f.Add([]byte("spring,+1h\xc3,x,br\xffand\n"))
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	e := mustEnv(f, now,
 		&queue.Campaign{Name: "spring", Accounts: []string{"brand", "other"}, State: queue.CampaignActive},
@@ -62,6 +68,8 @@ func FuzzCSVImport(f *testing.F) {
 				t.Fatalf("accepted post for campaign %q (%d)", p.Campaign, p.CampaignID)
 			case strings.TrimSpace(p.Text) == "":
 				t.Fatalf("accepted post with no text: %+v", p)
+			case !utf8.ValidString(p.Text) || !utf8.ValidString(p.Link) || !utf8.ValidString(strings.Join(p.Accounts, "")):
+				t.Fatalf("accepted post with text that is not UTF-8 (a plugin call would fail): %q", p.Text)
 			case p.DueAt.Before(now) || p.DueAt.Location() != time.UTC:
 				t.Fatalf("accepted post due %s (now %s)", p.DueAt, now)
 			case p.State != queue.PostPending && p.State != queue.PostDraft:

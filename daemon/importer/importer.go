@@ -102,6 +102,11 @@ func Import(ctx context.Context, r io.Reader, build Build) (Result, error) {
 			break
 		}
 		line, _ := cr.FieldPos(0)
+		if p := badUTF8(cr, rec, cols); p != nil {
+			c.rows++
+			c.problems = append(c.problems, *p)
+			continue
+		}
 		if first && strings.EqualFold(strings.TrimSpace(rec[0]), "campaign") {
 			hdr, p := header(rec, line)
 			if p != nil {
@@ -125,6 +130,26 @@ func Import(ctx context.Context, r io.Reader, build Build) (Result, error) {
 		}
 	}
 	return c.Result(), nil
+}
+
+// badUTF8 reports the first cell of rec that is not valid UTF-8, by its line and column:
+// a file saved as Latin-1 or Windows-1252 is refused here rather than when a plugin is
+// handed its text (see queue.BadUTF8).
+func badUTF8(cr *csv.Reader, rec, cols []string) *Problem {
+	for i, cell := range rec {
+		field := fmt.Sprintf("column %d", i+1)
+		if i < len(cols) {
+			field = cols[i]
+		}
+		if field == "account" {
+			field = "accounts"
+		}
+		if err := queue.CheckUTF8(field, cell); err != nil {
+			line, _ := cr.FieldPos(i)
+			return &Problem{Line: line, Field: field, Message: err.Error()}
+		}
+	}
+	return nil
 }
 
 // header reads a header row naming the columns, so that files with the columns in another

@@ -152,6 +152,33 @@ func TestImport(t *testing.T) {
 		}
 	})
 
+	// A file saved as Windows-1252 (é is the byte 0xE9) would pass as text and fail at
+	// every plugin call (protobuf strings are UTF-8): it is refused by line and column.
+	t.Run("text that is not UTF-8, by line and column", func(t *testing.T) {
+		in := "campaign,at,text,account\n" +
+			"spring,+1h,fine,a\n" + // 2
+			"spring,+1h,Caf\xe9 cr\xe8me,a\n" + // 3
+			"spring,+1h,\"two\nlines \xff\",a\n" + // 4-5
+			"spring,+1h,ok,\xe9a\n" // 6
+		posts, bad, err := imp(in)
+		if err != nil || posts != nil {
+			t.Fatalf("err %v, %d posts", err, len(posts))
+		}
+		want := []importer.Problem{
+			{Line: 3, Field: "text", Message: "text is not valid UTF-8 (byte 0xE9 at character 4)"},
+			{Line: 4, Field: "text", Message: "byte 0xFF at character 11"},
+			{Line: 6, Field: "accounts", Message: "accounts is not valid UTF-8"},
+		}
+		if len(bad) != len(want) {
+			t.Fatalf("problems %v, want %v", bad, want)
+		}
+		for i, w := range want {
+			if b := bad[i]; b.Line != w.Line || b.Field != w.Field || !strings.Contains(b.Message, w.Message) || !strings.Contains(b.Message, "save the file") {
+				t.Errorf("problem %d: %+v, want line %d field %q saying %q and what to do", i, b, w.Line, w.Field, w.Message)
+			}
+		}
+	})
+
 	t.Run("too many rows", func(t *testing.T) {
 		var b strings.Builder
 		for range importer.MaxRows + 1 {

@@ -58,6 +58,9 @@ type Sources struct {
 	// ListAnswers counts the queue listing's requests answered from a kept answer and
 	// built anew (api.AnswerCounts).
 	ListAnswers func() (kept, built uint64)
+	// ScheduleCapped counts the recurring campaigns held at the open-post limit
+	// (schedule.Scheduler.Capped).
+	ScheduleCapped func() int
 }
 
 // New makes the registry and instruments; src feeds the figures computed at scrape time.
@@ -141,13 +144,15 @@ var (
 	rulesLastOKDesc  = prometheus.NewDesc("tact_rules_last_reload_successful", "1 if the last rule reload succeeded, 0 if it failed (the previous set stays in force).", nil, nil)
 	rulesReloadsDesc = prometheus.NewDesc("tact_rules_reloads_total", "Rule reloads by result.", []string{"result"}, nil)
 
+	scheduleCappedDesc = prometheus.NewDesc("tact_schedule_capped_campaigns", "Recurring campaigns whose due ticks wait because the campaign has [daemon] max_open_posts_per_campaign open posts.", nil, nil)
+
 	listAnswersDesc = prometheus.NewDesc("tact_api_list_answers_total", "GET /api/v1/posts requests by how they were answered: kept (nothing changed since the same request was answered) or built (read from the database).", []string{"source"}, nil)
 )
 
 func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{postsDesc, queueDesc, campaignsDesc, incidentsDesc, accountsDesc, scrapeErrDesc,
 		feedPollsDesc, feedNotModDesc, feedItemsDesc, feedFailuresDesc, feedLastOKDesc, rulesLoadedDesc, rulesLastOKDesc, rulesReloadsDesc,
-		listAnswersDesc} {
+		listAnswersDesc, scheduleCappedDesc} {
 		ch <- d
 	}
 }
@@ -179,6 +184,9 @@ func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
 		kept, built := c.src.ListAnswers()
 		ch <- prometheus.MustNewConstMetric(listAnswersDesc, prometheus.CounterValue, float64(kept), "kept")
 		ch <- prometheus.MustNewConstMetric(listAnswersDesc, prometheus.CounterValue, float64(built), "built")
+	}
+	if c.src.ScheduleCapped != nil {
+		ch <- prometheus.MustNewConstMetric(scheduleCappedDesc, prometheus.GaugeValue, float64(c.src.ScheduleCapped()))
 	}
 	if c.src.Store == nil {
 		return
