@@ -321,6 +321,9 @@ type Route struct {
 	Path    string
 	Role    queue.Role
 	Summary string
+	// In is a value of the JSON request body's type (nil: the route takes none), so that
+	// tests can find every field that takes a URL or a path.
+	In any
 }
 
 // Routes lists every route New serves (for access tests, docs and the web UI).
@@ -328,7 +331,7 @@ func Routes() []Route {
 	s := &server{}
 	var out []Route
 	for _, rt := range s.table() {
-		out = append(out, Route{Method: rt.method, Path: rt.path, Role: rt.role, Summary: rt.summary})
+		out = append(out, Route{Method: rt.method, Path: rt.path, Role: rt.role, Summary: rt.summary, In: rt.in})
 	}
 	return out
 }

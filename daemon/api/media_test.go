@@ -3,10 +3,12 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -51,6 +53,12 @@ func (v *seenValidator) last() sdk.Post {
 	return v.posts[len(v.posts)-1]
 }
 
+// offline is a resolver that sends no DNS query (tests reach only loopback): names other
+// than /etc/hosts' do not resolve.
+var offline = &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+	return nil, errors.New("no DNS in tests")
+}}
+
 // withMedia gives the API a real media store (max bytes each) and the daemon's fetcher,
 // which refuses every address a test may reach.
 func withMedia(t *testing.T, max int64, v api.Validator) func(*api.Options, *clock.Fake) {
@@ -60,7 +68,7 @@ func withMedia(t *testing.T, max int64, v api.Validator) func(*api.Options, *clo
 			t.Fatal(err)
 		}
 		o.Media = st
-		o.MediaFetcher = media.NewFetcher(st, media.FetchOptions{})
+		o.MediaFetcher = media.NewFetcher(st, media.FetchOptions{Resolver: offline})
 		if v != nil {
 			o.Validator = v
 		}
@@ -121,7 +129,7 @@ func TestMediaUploadRefusesAndStoresNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		o.Media, o.MediaFetcher = st, media.NewFetcher(st, media.FetchOptions{})
+		o.Media, o.MediaFetcher = st, media.NewFetcher(st, media.FetchOptions{Resolver: offline})
 	})
 	ctFile, noFile := multipartBody(t, "picture", pngBytes(t, 1, 1))
 	for _, c := range []struct {
