@@ -434,6 +434,11 @@ func (b *PostBuilder) Validate(ctx context.Context, accounts []string, text, lin
 		if queue.ErrorKind(err) != "" {
 			return nil, err
 		}
+		if sdk.KindOf(err) == sdk.Permanent {
+			// The plugin, or the host for a text it cannot encode, refuses to check this
+			// post: "try again" would never help.
+			return nil, &queue.Error{Kind: queue.Invalid, Message: "the account plugins cannot check this post", Err: err}
+		}
 		return nil, &queue.Error{Kind: queue.Unavailable, Message: "the account plugins could not validate the post; try again", Err: err}
 	}
 	return problems, nil

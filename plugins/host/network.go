@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/tact-hq/tact/plugins/sdk"
@@ -31,10 +34,42 @@ func call[T any](ctx context.Context, n *network, fn func(context.Context, *sdk.
 	}
 	v, err := fn(ctx, c)
 	if err != nil && isTransport(err) {
+		if isCoding(err) {
+			// The request or the answer could not be encoded as protobuf (a string that is
+			// not UTF-8): the process is fine, and trying again cannot help. Retryable (an
+			// untyped error) made the API answer 503 "try again" and the publisher retry.
+			return v, true, sdk.Errorf(sdk.Permanent, "account %q: the call could not be encoded for the plugin (%v): a text is probably not valid UTF-8; correct it", n.p.acct.Name, status.Convert(err).Message())
+		}
 		n.p.callFailed(gen, err)
 		return v, true, fmt.Errorf("account %q: %w", n.p.acct.Name, err)
 	}
 	return v, false, err
+}
+
+// isCoding tells a call that failed because a message could not be marshalled or
+// unmarshalled (grpc-go reports both as Internal with these words) from a dead process.
+func isCoding(err error) bool {
+	s, ok := status.FromError(err)
+	return ok && s.Code() == codes.Internal &&
+		(strings.Contains(s.Message(), "error while marshaling") || strings.Contains(s.Message(), "failed to unmarshal"))
+}
+
+// postUTF8 refuses a post with a text that is not UTF-8 before it is sent: protobuf would
+// refuse to encode it, and after a Publish call fails that way the host cannot tell
+// whether the plugin got it (its answer may be what failed), so it is checked here, where
+// the outcome is still certain: not sent.
+func postUTF8(account string, p sdk.Post) error {
+	fields := []struct{ name, v string }{{"text", p.Text}, {"link", p.Link}, {"language", p.Language}}
+	for i, m := range p.Media {
+		fields = append(fields, struct{ name, v string }{fmt.Sprintf("media %d alt text", i+1), m.Alt},
+			struct{ name, v string }{fmt.Sprintf("media %d id", i+1), m.ID}, struct{ name, v string }{fmt.Sprintf("media %d type", i+1), m.MimeType})
+	}
+	for _, f := range fields {
+		if !utf8.ValidString(f.v) {
+			return sdk.Errorf(sdk.Permanent, "account %q: the post's %s is not valid UTF-8, so it cannot be sent to the plugin; correct it", account, f.name)
+		}
+	}
+	return nil
 }
 
 // isTransport tells a failed call (gRPC status) from an error the plugin reported.
@@ -66,6 +101,9 @@ func (n *network) Validate(ctx context.Context, post sdk.Post) ([]sdk.Problem, e
 // Publish sends the post. If the call itself fails (the process died, the deadline
 // passed) the post may or may not be out: the error then satisfies OutcomeUnknown.
 func (n *network) Publish(ctx context.Context, post sdk.Post, key string) (sdk.Receipt, error) {
+	if err := postUTF8(n.p.acct.Name, post); err != nil {
+		return sdk.Receipt{}, err
+	}
 	r, transport, err := call(ctx, n, func(ctx context.Context, c *sdk.Client) (sdk.Receipt, error) {
 		return c.Publish(ctx, post, key)
 	})
