@@ -1,12 +1,18 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/tact-hq/tact/daemon/api"
+	"github.com/tact-hq/tact/daemon/clock"
 	"github.com/tact-hq/tact/daemon/queue"
+	"github.com/tact-hq/tact/daemon/sqlite"
 )
 
 // A page of the queue spans many campaigns: each post shows its own campaign's time zone,
@@ -127,6 +133,115 @@ func TestListPostsFlagsWithoutOpenIncident(t *testing.T) {
 		one := e.must(200, e.do(queue.RoleViewer, "GET", fmt.Sprintf("/api/v1/posts/%d", id), nil))
 		if fmt.Sprint(one.body) != fmt.Sprint(p) {
 			t.Errorf("post %d differs between the page and GET:\n%v\n%v", id, p, one.body)
+		}
+	}
+}
+
+// countingStore is the real SQLite store, counting its reads of incidents.
+type countingStore struct {
+	*sqlite.DB
+	incidentReads atomic.Int64
+}
+
+func (s *countingStore) Incidents(ctx context.Context, f queue.IncidentFilter) ([]*queue.Incident, error) {
+	s.incidentReads.Add(1)
+	return s.DB.Incidents(ctx, f)
+}
+
+// withCountingStore puts cs around the env's store. Give it before withWatcher, so that
+// the watcher reads through it too.
+func withCountingStore(cs *countingStore) func(*api.Options, *clock.Fake) {
+	return func(o *api.Options, _ *clock.Fake) {
+		cs.DB = o.Store.(*sqlite.DB)
+		o.Store = cs
+	}
+}
+
+// While incidents are open, a page of the queue reads them once, however many posts it
+// shows (it read them once per post, and under an incident 200 listings a second timed
+// out), and shows each post's warnings exactly as GET /posts/{id} does.
+func TestListPostsReadsOpenIncidentsOncePerPage(t *testing.T) {
+	cs := &countingStore{}
+	e := newEnv(t, withCountingStore(cs), withWatcher(t))
+	e.campaign("trips", nil)
+	e.campaign("food", map[string]any{"topics": []string{"cooking"}, "timezone": "Asia/Tokyo"})
+	e.campaign("fests", map[string]any{"topics": []string{"festival"}})
+	var food []int64
+	for i := range 8 {
+		e.post("trips", fmt.Sprintf("Fly to Lisbon from €%d", 40+i), fmt.Sprintf("+%dh", 1+i))
+		food = append(food, e.post("food", fmt.Sprintf("Ramen week, day %d", 1+i), fmt.Sprintf("+%dh%dm", 1+i, 10)))
+		e.post("fests", fmt.Sprintf("Summer festival line-up, part %d", 1+i), fmt.Sprintf("+%dh%dm", 1+i, 20))
+	}
+	var quake int64
+	for _, rule := range []string{"air-disaster", "crowd-disaster", "earthquake"} {
+		r := e.must(201, e.do(queue.RoleAdmin, "POST", "/api/v1/incidents", map[string]any{"rule": rule, "note": rule + " in the news"}))
+		quake = int64(r.body["id"].(float64))
+	}
+	if _, err := e.store.ApplyIncident(context.Background(), quake, queue.IncidentAction{FlagPosts: food[:2]}); err != nil {
+		t.Fatal(err)
+	}
+
+	page := func(query string) (items []json.RawMessage, next string) {
+		t.Helper()
+		cs.incidentReads.Store(0)
+		r := e.must(200, e.do(queue.RoleViewer, "GET", "/api/v1/posts?"+query, nil))
+		if n := cs.incidentReads.Load(); n != 1 {
+			t.Errorf("GET /api/v1/posts?%s read the incidents %d times, want once for the page", query, n)
+		}
+		var list struct {
+			Items []json.RawMessage `json:"items"`
+			Next  string            `json:"next"`
+		}
+		if err := json.Unmarshal(r.raw, &list); err != nil {
+			t.Fatal(err)
+		}
+		return list.Items, list.Next
+	}
+	all, _ := page("state=pending")
+	if len(all) != 24 {
+		t.Fatalf("%d pending posts listed, want 24", len(all))
+	}
+	first, next := page("state=pending&limit=10")
+	second, _ := page("state=pending&limit=10&cursor=" + next)
+	byCampaign, _ := page("state=pending&campaign=food")
+	if len(first) != 10 || len(second) != 10 || len(byCampaign) != 8 {
+		t.Fatalf("pages of %d, %d and %d posts, want 10, 10 and 8", len(first), len(second), len(byCampaign))
+	}
+
+	// Each item is byte for byte what GET /posts/{id} answers (both indented: compared
+	// compacted), and the warnings are those the queue showed before the page read the
+	// incidents once.
+	want := map[string][]string{
+		"Fly to Lisbon from €40": {`Incident #1, rule air-disaster (pause): topic "travel"; post says "fly" — “air-disaster in the news” (declared by admin-user); closes 2026-05-04T08:00:00Z`},
+		"Ramen week, day 1":      {"Flagged by rule earthquake: No shaking imagery, nor promotion of the places hit, during a deadly earthquake or tsunami."},
+		"Summer festival line-up, part 1": {
+			`Incident #2, rule crowd-disaster (pause): topic "festival"; post says "festival" — “crowd-disaster in the news” (declared by admin-user); closes 2026-05-05T08:00:00Z`},
+		"Ramen week, day 3": nil,
+	}
+	for _, items := range [][]json.RawMessage{all, first, second, byCampaign} {
+		for _, it := range items {
+			var p struct {
+				ID       int64    `json:"id"`
+				Text     string   `json:"text"`
+				Warnings []string `json:"warnings"`
+			}
+			if err := json.Unmarshal(it, &p); err != nil {
+				t.Fatal(err)
+			}
+			one := e.must(200, e.do(queue.RoleViewer, "GET", fmt.Sprintf("/api/v1/posts/%d", p.ID), nil))
+			var a, b bytes.Buffer
+			if err := json.Compact(&a, it); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Compact(&b, one.raw); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(a.Bytes(), b.Bytes()) {
+				t.Errorf("post %d differs between the page and GET:\n%s\n%s", p.ID, a.Bytes(), b.Bytes())
+			}
+			if w, ok := want[p.Text]; ok && fmt.Sprintf("%q", w) != fmt.Sprintf("%q", p.Warnings) {
+				t.Errorf("post %q: warnings\n%q\nwant\n%q", p.Text, p.Warnings, w)
+			}
 		}
 	}
 }
