@@ -420,6 +420,44 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("marketer attaches an image from the edit page and sees its thumbnail", func(t *testing.T) {
+		f := mustFixture(t)
+		b := newTab(t, browser, f.srv.URL)
+		b.login(f.tokens[queue.RoleMarketer])
+		p := f.posts["colours"]
+		file := filepath.Join(t.TempDir(), "colours.png")
+		if err := os.WriteFile(file, webPNG(t, 40, 30, true), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		input := fmt.Sprintf("#file-%d", p.ID)
+		b.do(
+			chromedp.Navigate(fmt.Sprintf("%s/posts/%d/edit", f.srv.URL, p.ID)),
+			chromedp.WaitVisible(chromedp.CSS(input)),
+			chromedp.SetUploadFiles(chromedp.CSS(input), []string{file}),
+			chromedp.Click(sel(`form[action="/posts/%d/media"] button[type=submit]`, p.ID)),
+		)
+		b.waitFlash("Attached the file (image/png")
+		got := f.get(p.ID)
+		if len(got.Media) != 1 {
+			t.Fatalf("media after the upload: %v", got.Media)
+		}
+		// The thumbnail really loads (same origin, under the CSP), at the image's size.
+		thumb := fmt.Sprintf(`img[src="/media/%s"]`, got.Media[0])
+		b.do(chromedp.WaitVisible(chromedp.CSS(thumb)))
+		w, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](fmt.Sprintf(`(() => { const i = document.querySelector(%q); return i.complete ? i.naturalWidth : -1 })()`, thumb)))
+		if err != nil || w != 40 {
+			t.Fatalf("the thumbnail's natural width is %d (%v), want 40", w, err)
+		}
+		b.screenshot("edit-attachment")
+		b.do(
+			chromedp.Click(sel(`form[action="/posts/%d/media/remove"] button[type=submit]`, p.ID)),
+		)
+		b.waitFlash("Removed the attachment")
+		if got := f.get(p.ID).Media; len(got) != 0 {
+			t.Fatalf("media after removing: %v", got)
+		}
+	})
+
 	t.Run("viewer sees no actions and a forged POST gets 403", func(t *testing.T) {
 		f := mustFixture(t)
 		b := newTab(t, browser, f.srv.URL)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tact-hq/tact/daemon/api"
+	"github.com/tact-hq/tact/daemon/media"
 	"github.com/tact-hq/tact/daemon/queue"
 	"github.com/tact-hq/tact/daemon/sqlite"
 	"github.com/tact-hq/tact/daemon/watch"
@@ -52,6 +53,11 @@ func (v lengthValidator) Validate(_ context.Context, accounts []string, p sdk.Po
 			if n := web.Length(p.Text, a.Counting); a.MaxLength > 0 && n > a.MaxLength {
 				out = append(out, fmt.Sprintf("%s: text: %d characters, the limit is %d", name, n, a.MaxLength))
 			}
+			for i, m := range p.Media {
+				if a.Plugin == "bluesky" && m.Size > 1_000_000 {
+					out = append(out, fmt.Sprintf("%s: media[%d]: %d bytes, Bluesky takes at most 1000000", name, i, m.Size))
+				}
+			}
 		}
 	}
 	return out, nil
@@ -73,6 +79,8 @@ type fixture struct {
 	handler *web.Handler
 	tokens  map[queue.Role]string
 	rulesIn string // the rule files' directory
+	media   *media.Store
+	mediaIn string // the media store's directory
 
 	spring, travel *queue.Campaign
 	paris          *time.Location
@@ -147,6 +155,10 @@ func mustFixture(t testing.TB) *fixture {
 	}
 	f.refresh()
 
+	f.mediaIn = filepath.Join(t.TempDir(), "media")
+	if f.media, err = media.Open(f.mediaIn, 8<<20); err != nil {
+		t.Fatal(err)
+	}
 	f.handler = web.New(web.Options{
 		Store:           store,
 		Logger:          quiet,
@@ -156,6 +168,7 @@ func mustFixture(t testing.TB) *fixture {
 		Watch:           f.watcher,
 		Warnings:        f.watcher,
 		Kicker:          f.kicks,
+		Media:           f.media,
 		DefaultTimeZone: "Europe/Paris",
 		SessionKey:      []byte("0123456789abcdef0123456789abcdef"),
 		Now:             func() time.Time { return time.Now().Add(time.Duration(f.offset.Load())) },

@@ -16,6 +16,7 @@ var pageNames = []string{"login", "error", "queue", "edit", "import", "calendar"
 
 var funcs = template.FuncMap{
 	"join":   strings.Join,
+	"inc":    func(i int) int { return i + 1 },
 	"linkOK": linkOK,
 	// dict passes several values to a sub-template: dict "V" $view "C" $card.
 	"dict": func(kv ...any) map[string]any {
