@@ -18,7 +18,7 @@ import (
 // process, so that `go test -bench -cpuprofile` profiles the daemon's own code under the
 // load the run measures from outside. Plugins still run as child processes of the test
 // binary's tactd (built by the caller), as in production.
-func startInProcess(tb testing.TB, o fillOptions) (addr, tok string) {
+func startInProcess(tb testing.TB, o fillOptions) (addr, tok string, cfg *config.Config) {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	// TACT_LOADGEN_DATA names a data directory already filled (tact-loadgen fill), to
@@ -55,7 +55,7 @@ func startInProcess(tb testing.TB, o fillOptions) (addr, tok string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return d.Addr(), string(trimSpace(b))
+	return d.Addr(), string(trimSpace(b)), cfg
 }
 
 func trimSpace(b []byte) []byte {
@@ -68,7 +68,7 @@ func trimSpace(b []byte) []byte {
 // BenchmarkPendingPage is one GET /api/v1/posts?state=pending (the first 100 of the queue)
 // on a daemon with 20,000 queued posts over 1,000 campaigns and 1,000 rules.
 func BenchmarkPendingPage(b *testing.B) {
-	addr, tok := startInProcess(b, fillOptions{Posts: 20000, Campaigns: 1000, Rules: 1000, Accounts: 10, Approve: 0.1})
+	addr, tok, _ := startInProcess(b, fillOptions{Posts: 20000, Campaigns: 1000, Rules: 1000, Accounts: 10, Approve: 0.1})
 	client := newClient()
 	url := "http://" + addr + "/api/v1/posts?state=pending"
 	if err := get(context.Background(), client, url, tok); err != nil {
@@ -93,7 +93,7 @@ func BenchmarkPendingPage(b *testing.B) {
 // page caches emptied by the commit. The commit (another connection touching a campaign
 // row) is not timed; cpu-ns/op includes it.
 func BenchmarkPendingPageAfterWrite(b *testing.B) {
-	addr, tok := startInProcess(b, fillOptions{Posts: 20000, Campaigns: 1000, Rules: 1000, Accounts: 10, Approve: 0.1})
+	addr, tok, _ := startInProcess(b, fillOptions{Posts: 20000, Campaigns: 1000, Rules: 1000, Accounts: 10, Approve: 0.1})
 	client := newClient()
 	url := "http://" + addr + "/api/v1/posts?state=pending"
 	data := os.Getenv("TACT_LOADGEN_DATA")
@@ -134,4 +134,46 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkVariedListings is one listing request of the incident load (incidents.go), the
+// requests taken in turn from variedListings, so that nearly every one builds its page: on
+// a daemon with 20,000 queued posts over 1,000 campaigns and 1,000 rules, first with no
+// incident open, then with 10 declared through the API (their rules' actions applied).
+func BenchmarkVariedListings(b *testing.B) {
+	addr, tok, cfg := startInProcess(b, fillOptions{Posts: 20000, Campaigns: 1000, Rules: 1000, Accounts: 10, Approve: 0.1})
+	ctx := context.Background()
+	client := newClient()
+	base := "http://" + addr
+	bench := func(b *testing.B) {
+		urls, err := variedListings(ctx, client, base, tok)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, built0, err := listAnswers(ctx, client, base)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cpu0 := processCPU()
+		n := 0
+		for b.Loop() {
+			if err := get(ctx, client, urls[n%len(urls)], tok); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		b.ReportMetric(float64(processCPU()-cpu0)/float64(n), "cpu-ns/op")
+		if _, built, err := listAnswers(ctx, client, base); err == nil {
+			b.ReportMetric((built-built0)/float64(n), "built/op")
+		}
+	}
+	b.Run("incidents=0", bench)
+	ids, err := incidentRules(cfg.Daemon.Rules, 10)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := declareIncidents(ctx, client, base, tok, ids); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("incidents=10", bench)
 }

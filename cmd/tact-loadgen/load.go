@@ -21,11 +21,12 @@ type loadResult struct {
 	Sent      int
 }
 
-// openLoop sends GET url at a fixed rate for d, whatever the answers: each request starts
-// at its planned time in its own goroutine, and its latency counts from that planned time,
-// so a slow server shows as latency instead of silently lowering the rate (no coordinated
-// omission). It waits for every request to finish (each bounded by a 10s timeout).
-func openLoop(ctx context.Context, client *http.Client, url, token string, rate int, d time.Duration) loadResult {
+// openLoop sends GET requests at a fixed rate for d, whatever the answers, to the urls in
+// turn: each request starts at its planned time in its own goroutine, and its latency counts
+// from that planned time, so a slow server shows as latency instead of silently lowering the
+// rate (no coordinated omission). It waits for every request to finish (each bounded by a
+// 10s timeout).
+func openLoop(ctx context.Context, client *http.Client, urls []string, token string, rate int, d time.Duration) loadResult {
 	n := int(float64(rate) * d.Seconds())
 	every := time.Second / time.Duration(rate)
 	var (
@@ -45,6 +46,7 @@ func openLoop(ctx context.Context, client *http.Client, url, token string, rate 
 			}
 		}
 		res.Sent++
+		url := urls[i%len(urls)]
 		wg.Go(func() {
 			err := get(ctx, client, url, token)
 			took := time.Since(planned)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -198,15 +199,59 @@ func TestRunMeasuresTheRealDaemon(t *testing.T) {
 	}
 	table := out.String()
 	for _, want := range []string{"cold start to ready", "publish lateness p99 (8 posts", "GET /api/v1/posts?state=pending p99 (20/s for 1s)",
-		"errors / sent", "0 / 20", "tactd peak resident memory (VmHWM)", "plugin processes: count", "tactd with 300 queued posts"} {
+		"errors / sent", "0 / 20", "tactd peak resident memory (VmHWM)", "plugin processes: count", "tactd with 300 queued posts",
+		"varied listings, no incident, p99 (20/s for 1s)", "incidents declared through the API (10 asked)",
+		"varied listings, 10 incidents open, p99 (20/s for 1s)", "tactd peak resident memory (VmHWM) after it"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("the table lacks %q:\n%s", want, table)
 		}
+	}
+	// The incidents were open for the incident load, and their rules acted on the queue.
+	if m := regexp.MustCompile(`\n(incidents declared through the API.*)\n`).FindStringSubmatch(table); m == nil ||
+		!regexp.MustCompile(`\s10 in [^:]+: [1-9]\d* campaigns paused, [1-9]\d* posts held\s+10 in [^:]+: 0 campaigns paused, 0 posts held`).MatchString(m[1]) {
+		t.Errorf("the incident row does not say that 10 incidents paused campaigns and held posts (none on the empty baseline):\n%s", table)
+	}
+	if strings.Contains(table, "first varied listings") {
+		t.Errorf("listings failed during the incident load:\n%s", table)
 	}
 	if strings.Contains(table, "never published") {
 		t.Errorf("some stream posts were never published:\n%s", table)
 	}
 	if m, _ := filepath.Glob(filepath.Join(data, "baseline-*")); len(m) != 0 {
 		t.Errorf("the baseline's directory was left behind: %v", m)
+	}
+}
+
+// The incident load declares the same rules every time, in the generated rules' mix of
+// actions, each once.
+func TestIncidentRules(t *testing.T) {
+	data, _ := fillSmall(t)
+	globs := []string{filepath.Join(data, "rules.d", "*.toml")}
+	ids, err := incidentRules(globs, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := incidentRules(globs, 10)
+	if strings.Join(ids, " ") != strings.Join(again, " ") {
+		t.Errorf("two picks differ: %v and %v", ids, again)
+	}
+	set, err := rules.LoadFiles(globs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := map[string]int{}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			t.Errorf("rule %s picked twice", id)
+		}
+		seen[id] = true
+		actions[set.Rule(id).Action]++
+	}
+	if len(ids) != 10 || actions[rules.ActionPause] != 6 || actions[rules.ActionHold] != 2 || actions[rules.ActionFlag] != 2 {
+		t.Errorf("picked %v: actions %v, want 6 pause, 2 hold, 2 flag", ids, actions)
+	}
+	if _, err := incidentRules(globs, 121); err == nil || !strings.Contains(err.Error(), "only 120 rules") {
+		t.Errorf("more incidents than rules: %v", err)
 	}
 }

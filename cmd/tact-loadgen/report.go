@@ -44,26 +44,49 @@ func printTable(w io.Writer, o runOptions, info tableInfo, l, b *measurement) {
 		row("  never published", "0", fmt.Sprint(l.Missing), fmt.Sprint(b.Missing), "")
 	}
 
-	gp99, bg99 := percentile(l.Get.Latencies, 0.99), percentile(b.Get.Latencies, 0.99)
-	row(fmt.Sprintf("GET /api/v1/posts?state=pending p99 (%d/s for %s)", o.Rate, o.Duration), "< 20ms",
-		ms(gp99), ms(bg99), verdict(gp99 < targetGet && l.Get.Errors == 0 && len(l.Get.Latencies) > 0))
-	row("  p50 / max", "", ms(percentile(l.Get.Latencies, 0.5))+" / "+ms(percentile(l.Get.Latencies, 1)),
-		ms(percentile(b.Get.Latencies, 0.5))+" / "+ms(percentile(b.Get.Latencies, 1)), "")
-	row("  errors / sent", "0", fmt.Sprintf("%d / %d", l.Get.Errors, l.Get.Sent), fmt.Sprintf("%d / %d", b.Get.Errors, b.Get.Sent), "")
-	row("  tactd CPU during the GET load (cores)", "", cores(l.GetCPU, o.Duration), cores(b.GetCPU, o.Duration), "")
-	row("  answers built / kept (nothing changed since)", "", answerSplit(l), answerSplit(b), "")
-
-	row("  machine load average (1 min) after the GET load", fmt.Sprintf("< %d", info.CPUs), l.Load, b.Load, "")
+	getRows(row, fmt.Sprintf("GET /api/v1/posts?state=pending p99 (%d/s for %s)", o.Rate, o.Duration), o.Duration, &l.Get, &b.Get)
+	row("  machine load average (1 min) after the GET load", fmt.Sprintf("< %d", info.CPUs), l.Get.Load, b.Get.Load, "")
 	row("tactd peak resident memory (VmHWM)", "< 150 MB", mb(l.End.Daemon.HWM), mb(b.End.Daemon.HWM), verdict(l.End.Daemon.HWM < targetRSS))
 	row("  VmRSS idle (1s after ready) / at the end", "", mb(l.Idle.Daemon.RSS)+" / "+mb(l.End.Daemon.RSS),
 		mb(b.Idle.Daemon.RSS)+" / "+mb(b.End.Daemon.RSS), "")
 	row("plugin processes: count, total VmRSS at the end", "", fmt.Sprintf("%d, %s", l.End.PluginCount, mb(l.End.Plugins.RSS)),
 		fmt.Sprintf("%d, %s", b.End.PluginCount, mb(b.End.Plugins.RSS)), "")
 	row("  largest plugin peak (VmHWM)", "", mb(l.End.PluginMaxPeak), mb(b.End.PluginMaxPeak), "")
-	tw.Flush()
-	if l.Get.FirstErr != "" {
-		fmt.Fprintf(w, "\nfirst GET error (loaded): %s\n", l.Get.FirstErr)
+	if o.Incidents > 0 {
+		getRows(row, fmt.Sprintf("varied listings, no incident, p99 (%d/s for %s)", o.Rate, o.Duration), o.Duration, &l.Varied, &b.Varied)
+		row("  distinct requests, in turn", "", fmt.Sprint(l.Varied.Distinct), fmt.Sprint(b.Varied.Distinct), "")
+		row(fmt.Sprintf("incidents declared through the API (%d asked)", o.Incidents), "", incidentSummary(l), incidentSummary(b), "")
+		getRows(row, fmt.Sprintf("varied listings, %d incidents open, p99 (%d/s for %s)", o.Incidents, o.Rate, o.Duration), o.Duration, &l.Incident, &b.Incident)
+		row("  distinct requests, in turn", "", fmt.Sprint(l.Incident.Distinct), fmt.Sprint(b.Incident.Distinct), "")
+		row("  tactd peak resident memory (VmHWM) after it", "< 150 MB", mb(l.Final.Daemon.HWM), mb(b.Final.Daemon.HWM), verdict(l.Final.Daemon.HWM < targetRSS))
 	}
+	tw.Flush()
+	for _, g := range []struct {
+		name string
+		p    *getPhase
+	}{{"GET", &l.Get}, {"varied listings", &l.Varied}, {"varied listings with incidents", &l.Incident}} {
+		if g.p.FirstErr != "" {
+			fmt.Fprintf(w, "\nfirst %s error (loaded): %s\n", g.name, g.p.FirstErr)
+		}
+	}
+}
+
+// getRows prints one GET load's rows: its p99 against the page target, then what else it
+// measured.
+func getRows(row func(name, target, loaded, baseline, verdict string), name string, over time.Duration, l, b *getPhase) {
+	lp99, bp99 := percentile(l.Latencies, 0.99), percentile(b.Latencies, 0.99)
+	row(name, "< 20ms", ms(lp99), ms(bp99), verdict(lp99 < targetGet && l.Errors == 0 && len(l.Latencies) > 0))
+	row("  p50 / max", "", ms(percentile(l.Latencies, 0.5))+" / "+ms(percentile(l.Latencies, 1)),
+		ms(percentile(b.Latencies, 0.5))+" / "+ms(percentile(b.Latencies, 1)), "")
+	row("  errors / sent", "0", fmt.Sprintf("%d / %d", l.Errors, l.Sent), fmt.Sprintf("%d / %d", b.Errors, b.Sent), "")
+	row("  tactd CPU during the GET load (cores)", "", cores(l.CPU, over), cores(b.CPU, over), "")
+	row("  answers built / kept (nothing changed since)", "", answerSplit(l), answerSplit(b), "")
+}
+
+// incidentSummary says how many incidents were open for the incident load and what their
+// rules' actions did to the queue.
+func incidentSummary(m *measurement) string {
+	return fmt.Sprintf("%d in %s: %d campaigns paused, %d posts held", m.Declared, ms(m.DeclareTook), m.Paused, m.Held)
 }
 
 func verdict(ok bool) string {
@@ -99,10 +122,10 @@ func cores(cpu, over time.Duration) string {
 }
 
 // answerSplit is how many GET answers tactd built and how many it gave again unchanged.
-func answerSplit(m *measurement) string {
-	total := m.Built + m.Kept
+func answerSplit(g *getPhase) string {
+	total := g.Built + g.Kept
 	if total == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.0f / %.0f (%.0f%% built)", m.Built, m.Kept, 100*m.Built/total)
+	return fmt.Sprintf("%.0f / %.0f (%.0f%% built)", g.Built, g.Kept, 100*g.Built/total)
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -26,6 +27,9 @@ type runOptions struct {
 	Rounds   int           // stream posts per account (after the warm-up)
 	Keep     bool          // keep the baseline's data directory
 	Quiet    time.Duration // wait at most this long for the machine to be idle before each daemon
+	// Incidents is how many incidents the incident load declares (0: no incident load).
+	Incidents int
+	Rules     []string // rule file globs of the data directory (to pick the incidents' rules)
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -39,6 +43,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fl.DurationVar(&o.Interval, "interval", 5*time.Second, "time between two stream posts of one account")
 	fl.IntVar(&o.Rounds, "rounds", 6, "stream posts per account, after its warm-up post")
 	fl.BoolVar(&o.Keep, "keep", false, "keep the baseline's data directory")
+	fl.IntVar(&o.Incidents, "incidents", 10, "incidents declared for the incident load, after the stream (0: no incident load)")
 	fl.DurationVar(&o.Quiet, "quiet-wait", 3*time.Minute, "before each daemon, wait at most this long for the 1-minute load average to fall below the number of CPUs (0: do not wait)")
 	if err := fl.Parse(args); err != nil {
 		return errUsage
@@ -46,8 +51,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if o.Data == "" || o.Tactd == "" || fl.NArg() > 0 {
 		return fmt.Errorf("%w: run needs --data DIR and --tactd PATH", errUsage)
 	}
-	if o.Rate < 1 || o.Duration <= 0 || o.Interval <= 0 || o.Rounds < 1 {
-		return fmt.Errorf("%w: --rate, --duration, --interval and --rounds must be positive", errUsage)
+	if o.Rate < 1 || o.Duration <= 0 || o.Interval <= 0 || o.Rounds < 1 || o.Incidents < 0 {
+		return fmt.Errorf("%w: --rate, --duration, --interval and --rounds must be positive, --incidents not negative", errUsage)
 	}
 	return runLoad(ctx, o, stdout)
 }
@@ -58,13 +63,26 @@ type measurement struct {
 	ColdStart time.Duration
 	Idle      snapshot // one second after ready, before the stream
 	End       snapshot // after the stream
-	Get       loadResult
-	Kept      float64       // GET answers tactd gave from a kept answer during the load
-	Built     float64       // and those it built
-	GetCPU    time.Duration // tactd's CPU time during the GET load
+	Get       getPhase // the queue's first page, during the stream
 	Late      []time.Duration
-	Missing   int    // measured stream posts never published
-	Load      string // the machine's 1-minute load average at the end of the GET load
+	Missing   int // measured stream posts never published
+
+	// The incident load, after the stream (incidents.go): varied listings with no
+	// incident open, then incidents declared, then varied listings again.
+	Varied, Incident getPhase
+	Declared         int           // incidents open during Incident
+	DeclareTook      time.Duration // to declare them all (each applies its rule's action)
+	Paused, Held     int           // campaigns paused and posts held once they were declared
+	Final            snapshot      // after the incident load
+}
+
+// getPhase is one open-loop GET load and what tactd did meanwhile.
+type getPhase struct {
+	loadResult
+	Distinct    int           // distinct requests sent in turn
+	CPU         time.Duration // tactd's CPU time during the load
+	Kept, Built float64       // listings answered from a kept answer, and built
+	Load        string        // the machine's 1-minute load average at the end
 }
 
 // runLoad measures the baseline (the same configuration on an empty data directory), then
@@ -90,6 +108,7 @@ func runLoad(ctx context.Context, o runOptions, stdout io.Writer) error {
 		accounts = append(accounts, a.Name)
 	}
 	rules, _ := filepath.Glob(filepath.Join(data, "rules.d", "*.toml"))
+	o.Rules = cfg.Daemon.Rules
 
 	base, err := os.MkdirTemp(data, "baseline-")
 	if err != nil {
@@ -178,19 +197,10 @@ func measure(ctx context.Context, o runOptions, tactd, dataDir, cfgPath string, 
 		return nil, err
 	}
 	client := newClient()
-	kept0, built0, err := listAnswers(ctx, client, "http://"+addr)
-	if err != nil {
+	base := "http://" + addr
+	if m.Get, err = getLoad(ctx, o, client, d, base, tok, []string{base + "/api/v1/posts?state=pending"}); err != nil {
 		return nil, err
 	}
-	cpu0 := cpuTime(d.cmd.Process.Pid)
-	m.Get = openLoop(ctx, client, "http://"+addr+"/api/v1/posts?state=pending", tok, o.Rate, o.Duration)
-	m.GetCPU = cpuTime(d.cmd.Process.Pid) - cpu0
-	kept1, built1, err := listAnswers(ctx, client, "http://"+addr)
-	if err != nil {
-		return nil, err
-	}
-	m.Kept, m.Built = kept1-kept0, built1-built0
-	m.Load = loadAverage()
 	fmt.Fprintf(stdout, "  GET load: %d sent, %d errors, p99 %s\n", m.Get.Sent, m.Get.Errors, percentile(m.Get.Latencies, 0.99).Round(10*time.Microsecond))
 
 	if err := sleepUntil(ctx, st.End().Add(time.Second)); err != nil {
@@ -206,12 +216,78 @@ func measure(ctx context.Context, o runOptions, tactd, dataDir, cfgPath string, 
 	if m.End, err = d.snapshot(); err != nil {
 		return nil, err
 	}
+	if o.Incidents > 0 {
+		if err := incidentLoad(ctx, o, m, client, d, base, tok, stdout); err != nil {
+			return nil, fmt.Errorf("incident load: %w", err)
+		}
+	}
 	d.stop()
 	if m.Late, m.Missing, err = st.lateness(outbox); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(stdout, "  stream: %d published, %d missing, lateness p99 %s\n", len(m.Late), m.Missing, percentile(m.Late, 0.99).Round(100*time.Microsecond))
 	return m, nil
+}
+
+// getLoad runs the open-loop GET load of urls at the run's rate and reads what tactd did.
+func getLoad(ctx context.Context, o runOptions, client *http.Client, d *daemon, base, tok string, urls []string) (getPhase, error) {
+	g := getPhase{Distinct: len(urls)}
+	kept0, built0, err := listAnswers(ctx, client, base)
+	if err != nil {
+		return g, err
+	}
+	cpu0 := cpuTime(d.cmd.Process.Pid)
+	g.loadResult = openLoop(ctx, client, urls, tok, o.Rate, o.Duration)
+	g.CPU = cpuTime(d.cmd.Process.Pid) - cpu0
+	kept1, built1, err := listAnswers(ctx, client, base)
+	if err != nil {
+		return g, err
+	}
+	g.Kept, g.Built = kept1-kept0, built1-built0
+	g.Load = loadAverage()
+	return g, nil
+}
+
+// incidentLoad measures varied listings with no incident open, declares the incidents,
+// then measures the same kind of listings with them open.
+func incidentLoad(ctx context.Context, o runOptions, m *measurement, client *http.Client, d *daemon, base, tok string, stdout io.Writer) error {
+	urls, err := variedListings(ctx, client, base, tok)
+	if err != nil {
+		return err
+	}
+	if m.Varied, err = getLoad(ctx, o, client, d, base, tok, urls); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "  varied listings, no incident: %d sent, %d errors, p99 %s\n", m.Varied.Sent, m.Varied.Errors,
+		percentile(m.Varied.Latencies, 0.99).Round(10*time.Microsecond))
+
+	ids, err := incidentRules(o.Rules, o.Incidents)
+	if err != nil {
+		return err
+	}
+	t := time.Now()
+	if err := declareIncidents(ctx, client, base, tok, ids); err != nil {
+		return err
+	}
+	m.DeclareTook = time.Since(t)
+	st, err := readStatus(ctx, client, base, tok)
+	if err != nil {
+		return err
+	}
+	m.Declared, m.Paused, m.Held = len(st.Open), st.Campaigns["paused"], st.Posts["held"]
+	fmt.Fprintf(stdout, "  %d incidents declared in %s: %d campaigns paused, %d posts held\n", m.Declared,
+		m.DeclareTook.Round(time.Millisecond), m.Paused, m.Held)
+
+	if urls, err = variedListings(ctx, client, base, tok); err != nil {
+		return err
+	}
+	if m.Incident, err = getLoad(ctx, o, client, d, base, tok, urls); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "  varied listings, %d incidents open: %d sent, %d errors, p99 %s\n", m.Declared, m.Incident.Sent, m.Incident.Errors,
+		percentile(m.Incident.Latencies, 0.99).Round(10*time.Microsecond))
+	m.Final, err = d.snapshot()
+	return err
 }
 
 // queued counts the posts waiting in the database (pending, approved, held).
