@@ -98,9 +98,10 @@ func query(raw string) string {
 	return strings.Join(parts, "&")
 }
 
-// inText finds URLs in running text: a scheme, "://", and everything up to white space or
-// a quote. Trailing punctuation is taken off afterwards.
-var inText = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.\-]*://[^\s"'<>\x60]+`)
+// inText finds URLs in running text: a scheme, "://", and everything up to white space, a
+// quote or a backslash (a quote escaped in JSON). Trailing punctuation is taken off
+// afterwards.
+var inText = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.\-]*://[^\s"'<>\x60\\]+`)
 
 // Text returns msg with every URL in it shown as URL would, and those on the host (and
 // under the path) of one of secretURLs shown as SecretURL would. The parts of secretURLs

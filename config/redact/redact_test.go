@@ -67,6 +67,7 @@ func TestText(t *testing.T) {
 			`fetch failed: Get "https://xxxxx:xxxxx@news.example/rss?key=xxxxx": dial tcp 127.0.0.1:1: connect: connection refused`},
 		{"trailing punctuation", "see https://news.example/rss?key=s3cr3t.", nil, "see https://news.example/rss?key=xxxxx."},
 		{"in parentheses", "(https://news.example/rss?key=s3cr3t)", nil, "(https://news.example/rss?key=xxxxx)"},
+		{"JSON-escaped quotes", `{"error":"Get \"https://h.example/rss?key=s3cr3t\": EOF"}`, nil, `{"error":"Get \"https://h.example/rss?key=xxxxx\": EOF"}`},
 		{"two URLs", "a https://x.example/?t=1 b http://y.example/p#f c", nil, "a https://x.example/?t=xxxxx b http://y.example/p#xxxxx c"},
 		{"secret URL", "POST " + hook + " failed", []string{hook}, "POST https://hooks.example/xxxxx?key=xxxxx failed"},
 		{"under a secret URL", "GET https://hooks.example/services/T0123/B0123/tok3n-abcdef?idempotency_key=k1", []string{hook},
