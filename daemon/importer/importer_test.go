@@ -166,7 +166,7 @@ func TestImport(t *testing.T) {
 		}
 		want := []importer.Problem{
 			{Line: 3, Field: "text", Message: "text is not valid UTF-8 (byte 0xE9 at character 4)"},
-			{Line: 4, Field: "text", Message: "byte 0xFF at character 11"},
+			{Line: 4, Field: "text", Message: "byte 0xFF at line 2, character 7"},
 			{Line: 6, Field: "accounts", Message: "accounts is not valid UTF-8"},
 		}
 		if len(bad) != len(want) {

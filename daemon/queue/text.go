@@ -2,6 +2,7 @@ package queue
 
 import (
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -27,13 +28,17 @@ func BadUTF8(s string) int {
 }
 
 // CheckUTF8 returns nil when s is valid UTF-8, else UTF8Error for field at the first bad
-// byte, counted in characters from the start of s.
+// byte, counted in characters (and lines, for a text of several lines).
 func CheckUTF8(field, s string) error {
 	i := BadUTF8(s)
 	if i < 0 {
 		return nil
 	}
-	return UTF8Error(field, fmt.Sprintf("character %d", utf8.RuneCountInString(s[:i])+1), s[i])
+	where := fmt.Sprintf("character %d", utf8.RuneCountInString(s[:i])+1)
+	if nl := strings.LastIndexByte(s[:i], '\n'); nl >= 0 {
+		where = fmt.Sprintf("line %d, character %d", strings.Count(s[:i], "\n")+1, utf8.RuneCountInString(s[nl+1:i])+1)
+	}
+	return UTF8Error(field, where, s[i])
 }
 
 // UTF8Error is the Invalid error for a byte b that is not UTF-8 in field ("" for a whole

@@ -209,6 +209,10 @@ func (h *Handler) action(need queue.Role, fn func(http.ResponseWriter, *request)
 			h.fail(w, r, rq, http.StatusForbidden, fmt.Sprintf("Your role (%s) may not do this; it needs %s.", u.Role, need), "Ask an admin for a role that allows it.")
 			return
 		}
+		if err := formUTF8(r.PostForm); err != nil {
+			h.fail(w, r, rq, http.StatusBadRequest, "The form could not be used: "+err.Error()+".", "Nothing was changed. Type or paste the text into the page again.")
+			return
+		}
 		fn(w, rq)
 	})
 }
