@@ -77,7 +77,17 @@ func campaignList(ctx context.Context, a *App, args []string) error {
 		t.row(c.Name, string(c.State), approval, strings.Join(c.Accounts, ","), strings.Join(c.Topics, ","),
 			orDash(c.TimeZone), orDash(c.Schedule), clip(orDash(why), 60))
 	}
-	return t.flush()
+	if err := t.flush(); err != nil {
+		return err
+	}
+	// A campaign held back by a limit ([daemon] max_open_posts_per_campaign, max_lead)
+	// says so in full: the table would cut the sentence.
+	for _, c := range l.Items {
+		if c.Problem != "" {
+			fmt.Fprintf(a.Stdout, "\ncampaign %s: %s\n", c.Name, c.Problem)
+		}
+	}
+	return nil
 }
 
 func campaignCreate(ctx context.Context, a *App, args []string) error {
@@ -134,7 +144,10 @@ func readPool(path string) ([]string, error) {
 	var out []string
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
+	for n := 1; sc.Scan(); n++ {
+		if err := queue.CheckUTF8(fmt.Sprintf("--pool %s:%d", path, n), sc.Text()); err != nil {
+			return nil, err
+		}
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue

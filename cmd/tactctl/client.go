@@ -10,10 +10,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tact-hq/tact/daemon/queue"
 )
 
 // Helpers for the commands that talk to the daemon: requests with the token, errors that
@@ -49,6 +52,9 @@ func (e *APIError) hint() string {
 	case http.StatusNotFound:
 		return "check the name or id: 'tactctl campaign list', 'tactctl queue', 'tactctl incident list'"
 	case http.StatusConflict:
+		if e.Field == queue.FieldOpenPosts {
+			return "" // the message says what to do: wait, or reject or delete posts
+		}
 		if p, ok := e.Body["post"].(map[string]any); ok {
 			return fmt.Sprintf("post %v is now %v (version %v); look at it with 'tactctl queue' and try again", num(p["id"]), p["state"], num(p["version"]))
 		}
@@ -70,6 +76,48 @@ func num(v any) string {
 	return fmt.Sprint(v)
 }
 
+// textUTF8 refuses a request whose strings are not UTF-8 (an argument typed in a Latin-1
+// terminal, a file in another encoding), naming the field: encoding/json would quietly
+// send each bad byte as U+FFFD, and the daemon would keep the garbled text. (The daemon
+// refuses such bytes in the files tactctl sends as they are, such as a CSV import.)
+func textUTF8(field string, v reflect.Value) error {
+	switch v.Kind() {
+	case reflect.String:
+		return queue.CheckUTF8(field, v.String())
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return textUTF8(field, v.Elem())
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if err := textUTF8(field, v.Index(i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if err := textUTF8(field, it.Value()); err != nil {
+				return err
+			}
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if !f.IsExported() || name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if err := textUTF8(name, v.Field(i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // request sends a request to the daemon and returns the answer's body. in is sent as JSON
 // unless it is a []byte (sent as is, with contentType); hdr are extra header name, value pairs.
 func (a *App) request(ctx context.Context, method, path string, in any, contentType string, hdr ...string) ([]byte, error) {
@@ -86,6 +134,9 @@ func (a *App) request(ctx context.Context, method, path string, in any, contentT
 	case []byte:
 		body = bytes.NewReader(b)
 	default:
+		if err := textUTF8("", reflect.ValueOf(in)); err != nil {
+			return nil, err
+		}
 		j, err := json.Marshal(in)
 		if err != nil {
 			return nil, err

@@ -48,11 +48,11 @@ type daemonAPI struct {
 	admin string
 }
 
-func newDaemonAPI(t *testing.T) *daemonAPI {
+func newDaemonAPI(t *testing.T, opts ...sqlite.Option) *daemonAPI {
 	t.Helper()
 	ctx := context.Background()
 	clk := clock.NewFake(time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC))
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tact.db"), sqlite.WithClock(clk.Now))
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tact.db"), append([]sqlite.Option{sqlite.WithClock(clk.Now)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
