@@ -75,8 +75,8 @@ func (d *Daemon) Run(ctx context.Context, hup <-chan os.Signal) error {
 		d.Stdout = io.Discard
 	}
 	cfg := d.Config
-	if err := os.MkdirAll(cfg.Daemon.DataDir, 0o700); err != nil {
-		return fmt.Errorf("cannot create data_dir %s: %w (create it, or set [daemon] data_dir to a writable directory)", cfg.Daemon.DataDir, err)
+	if err := privateDataDir(cfg.Daemon.DataDir, d.Logger); err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", cfg.Daemon.Listen)
 	if err != nil && d.Demo != nil {
@@ -166,8 +166,8 @@ func (d *Daemon) bootstrapAdmin(ctx context.Context, st queue.Store) (string, er
 		return string(trimNewline(b)), nil
 	}
 	token := queue.NewToken()
-	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("cannot write %s: %w", path, err)
+	if err := writePrivate(path, []byte(token+"\n")); err != nil {
+		return "", err
 	}
 	u := &queue.User{Name: "admin", Role: queue.RoleAdmin}
 	if err := st.CreateUser(ctx, queue.System("bootstrap"), u, queue.HashToken(token)); err != nil {

@@ -272,8 +272,8 @@ func sessionKey(dataDir string) ([]byte, error) {
 	if _, err := rand.Read(b); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		return nil, fmt.Errorf("cannot write %s: %w", path, err)
+	if err := writePrivate(path, b); err != nil {
+		return nil, err
 	}
 	return b, nil
 }
