@@ -46,7 +46,7 @@ loadtest:
 FUZZTIME ?= 60s
 FUZZ_TARGETS := FuzzParse:./rules FuzzMatch:./rules FuzzConfig:./config \
 	FuzzCSVImport:./daemon/importer FuzzAPIJSON:./daemon/api FuzzAppendIndented:./daemon/api \
-	FuzzParseList:./daemon/sqlite FuzzSafeNext:./daemon/web FuzzMediaUpload:./daemon/api
+	FuzzParseList:./daemon/sqlite FuzzSafeNext:./daemon/web FuzzSessionCookie:./daemon/web FuzzMediaUpload:./daemon/api
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "== $${t%%:*} ($${t#*:}, $(FUZZTIME))"; \

@@ -258,7 +258,9 @@ func (s *server) table() []route {
 
 		{"GET", "/api/v1/users", admin, "List users", nil, nil, List[*queue.User]{}, ok, s.listUsers},
 		{"POST", "/api/v1/users", admin, "Create a user; the answer carries its token, shown this once", nil, UserInput{}, UserCreated{}, created, s.createUser},
-		{"DELETE", "/api/v1/users/{name}", admin, "Delete a user (its token stops working)", nil, nil, nil, none, s.deleteUser},
+		{"PATCH", "/api/v1/users/{name}", admin, "Change a user's role (their web sessions end)", nil, RoleInput{}, queue.User{}, ok, s.setUserRole},
+		{"POST", "/api/v1/users/{name}/token", admin, "Give a user a new token, shown this once (the old token and their web sessions stop working)", nil, nil, UserCreated{}, ok, s.replaceToken},
+		{"DELETE", "/api/v1/users/{name}", admin, "Delete a user (its token and web sessions stop working)", nil, nil, nil, none, s.deleteUser},
 
 		{"GET", "/api/v1/audit", viewer, "The audit log, newest first", []string{"since", "limit"}, nil, List[queue.AuditEntry]{}, ok, s.audit},
 	}

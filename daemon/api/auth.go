@@ -43,7 +43,7 @@ func Authorize(u *queue.User, need queue.Role) error {
 		return queue.Errorf(queue.Unauthorized, "", "not signed in")
 	}
 	if !u.Role.Allows(need) {
-		return queue.Errorf(queue.Forbidden, "", "this needs the %s role; %s is %s (an admin can change that with 'tactctl user add')", need, u.Name, u.Role)
+		return queue.Errorf(queue.Forbidden, "", "this needs the %s role; %s is %s (an admin can change that with 'tactctl user role %s --role %s')", need, u.Name, u.Role, u.Name, need)
 	}
 	return nil
 }

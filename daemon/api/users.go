@@ -53,41 +53,49 @@ func (s *server) createUser(w http.ResponseWriter, r *http.Request, u *queue.Use
 	return nil
 }
 
-// deleteUser removes a user, but never the last admin: nobody could add users again.
+// deleteUser removes a user and ends their web sessions; the store refuses to delete the
+// last admin (nobody could add users again).
 func (s *server) deleteUser(w http.ResponseWriter, r *http.Request, u *queue.User) error {
-	name := r.PathValue("name")
-	us, err := s.opt.Store.Users(r.Context())
-	if err != nil {
-		return err
-	}
-	found := false
-	for _, x := range us {
-		if x.Name != name {
-			continue
-		}
-		found = true
-		if x.Role == queue.RoleAdmin && countAdmins(us) == 1 {
-			return queue.Errorf(queue.Conflict, "name", "%q is the last admin; add another admin before deleting it", name)
-		}
-	}
-	if !found {
-		return queue.Errorf(queue.NotFound, "name", "no user named %q", name)
-	}
-	if err := s.opt.Store.DeleteUser(r.Context(), actor(u), name); err != nil {
+	if err := s.opt.Store.DeleteUser(r.Context(), actor(u), r.PathValue("name")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func countAdmins(us []*queue.User) int {
-	n := 0
-	for _, x := range us {
-		if x.Role == queue.RoleAdmin {
-			n++
-		}
+// RoleInput changes a user's role.
+type RoleInput struct {
+	Role queue.Role `json:"role"`
+}
+
+// setUserRole changes a user's role. Their web sessions end: whoever they are signed in as
+// signs in again, under the new role.
+func (s *server) setUserRole(w http.ResponseWriter, r *http.Request, u *queue.User) error {
+	var in RoleInput
+	if err := s.decode(w, r, &in, false); err != nil {
+		return err
 	}
-	return n
+	if !in.Role.Valid() {
+		return queue.Errorf(queue.Invalid, "role", "unknown role %q: use viewer, marketer or admin", in.Role)
+	}
+	nu, err := s.opt.Store.SetUserRole(r.Context(), actor(u), r.PathValue("name"), in.Role)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, nu)
+	return nil
+}
+
+// replaceToken gives a user a new token, shown this once; the old token and the user's web
+// sessions stop working at once (a token that leaked is revoked this way).
+func (s *server) replaceToken(w http.ResponseWriter, r *http.Request, u *queue.User) error {
+	token := queue.NewToken()
+	nu, err := s.opt.Store.ReplaceToken(r.Context(), actor(u), r.PathValue("name"), queue.HashToken(token))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, UserCreated{User: nu, Token: token})
+	return nil
 }
 
 func (s *server) audit(w http.ResponseWriter, r *http.Request, u *queue.User) error {

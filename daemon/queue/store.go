@@ -17,6 +17,7 @@ type Store interface {
 	PublishStore
 	IncidentStore
 	UserStore
+	SessionStore
 	Close() error
 }
 
@@ -228,5 +229,31 @@ type UserStore interface {
 	CreateUser(ctx context.Context, by Actor, u *User, tokenHash string) error
 	UserByTokenHash(ctx context.Context, tokenHash string) (*User, error)
 	Users(ctx context.Context) ([]*User, error)
+	// DeleteUser removes a user and ends their sessions; their token stops working at once.
+	// The last admin cannot be deleted (Conflict): nobody could add users again.
 	DeleteUser(ctx context.Context, by Actor, name string) error
+	// SetUserRole changes a user's role and ends their sessions in the same transaction, so
+	// no session outlives the role it was opened with. Demoting the last admin is a Conflict.
+	SetUserRole(ctx context.Context, by Actor, name string, role Role) (*User, error)
+	// ReplaceToken gives a user a new token (its hex SHA-256) and ends their sessions: the
+	// old token, and every session opened with it, stop working at once.
+	ReplaceToken(ctx context.Context, by Actor, name, tokenHash string) (*User, error)
+}
+
+// SessionStore keeps the web UI's sessions (Session). Their times come from the caller's
+// clock (the web UI's), as AutoApprove's now does; the store decides expiry against it.
+type SessionStore interface {
+	// CreateSession stores s (IDHash, UserID, CSRFSecret, CreatedAt and ExpiresAt set by
+	// the caller; LastSeenAt becomes CreatedAt). In the same transaction it deletes every
+	// session expired at CreatedAt and the user's oldest beyond MaxSessionsPerUser.
+	CreateSession(ctx context.Context, s *Session) error
+	// Session returns the session whose id hashes to idHash, with its user as stored now,
+	// if it has not expired at now. NotFound when there is none: unknown, ended, expired,
+	// or its user deleted.
+	Session(ctx context.Context, idHash string, now time.Time) (*Session, *User, error)
+	// TouchSession records that the session was used at now (LastSeenAt).
+	TouchSession(ctx context.Context, idHash string, now time.Time) error
+	// EndSession deletes the session (logout). Ending a session that is already gone is
+	// not an error: the outcome, no session, is the same.
+	EndSession(ctx context.Context, idHash string) error
 }

@@ -45,3 +45,37 @@ func unescapeAll(s string) string {
 	}
 	return s
 }
+
+// FuzzSessionCookie: the session cookie's decoder never panics, accepts only what this
+// server's key made (one spelling of each id: re-encoding gives the same value back), and
+// every id the server makes comes back whole; another key's cookies are refused.
+func FuzzSessionCookie(f *testing.F) {
+	h := &Handler{key: []byte("0123456789abcdef0123456789abcdef")}
+	other := &Handler{key: []byte("fedcba9876543210fedcba9876543210")}
+	good := h.encodeSessionCookie(newSessionID())
+	for _, s := range []string{good, good[:len(good)-1], good + "A", strings.Replace(good, ".", "|", 1), "." + good, "", ".",
+		strings.Repeat("A", sessionIDLen) + "." + strings.Repeat("A", sessionIDLen), other.encodeSessionCookie(newSessionID())} {
+		f.Add(s, []byte("0123456789abcdef0123456789abcdef"))
+	}
+	f.Fuzz(func(t *testing.T, v string, raw []byte) {
+		if id, ok := h.decodeSessionCookie(v); ok {
+			if again := h.encodeSessionCookie(id); again != v {
+				t.Fatalf("cookie %q accepted as id %q, which this server spells %q", v, id, again)
+			}
+			if _, ok := other.decodeSessionCookie(v); ok {
+				t.Fatalf("cookie %q accepted under two keys", v)
+			}
+		}
+		if len(raw) != sessionIDBytes {
+			return
+		}
+		id := cookieB64.EncodeToString(raw)
+		c := h.encodeSessionCookie(id)
+		if got, ok := h.decodeSessionCookie(c); !ok || got != id {
+			t.Fatalf("the cookie made for id %q decodes as %q, %v", id, got, ok)
+		}
+		if _, ok := other.decodeSessionCookie(c); ok {
+			t.Fatalf("a cookie made under one key is accepted under another: %q", c)
+		}
+	})
+}

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,16 +14,32 @@ import (
 	"github.com/tact-hq/tact/daemon/queue"
 )
 
-// SessionTTL is how long a login lasts.
+// SessionTTL is how long a login lasts. The store decides expiry (queue.SessionStore), so a
+// session ends on time even if its cookie is kept.
 const SessionTTL = 12 * time.Hour
 
-// session is what the signed session cookie carries. The token hash is looked up on every
-// request, so deleting a user (or replacing their token) ends their sessions at once.
-type session struct {
-	UserID    int64
-	TokenHash string
-	Expires   time.Time
-	Nonce     string // random per login: the CSRF token is derived from it
+// session is a sign-in as the store keeps it.
+type session = queue.Session
+
+// The session cookie is "ID.MAC": ID is 32 random bytes and MAC their HMAC-SHA256 under the
+// session key, both in unpadded base64url (43 characters each). The ID is all the browser
+// holds; the store keeps its SHA-256 with the user, the expiry and the CSRF secret, so the
+// server ends a session by deleting it (docs/operations.md, "Web sessions"). The MAC turns
+// away made-up cookies before any database read.
+const (
+	sessionIDBytes  = 32
+	sessionIDLen    = 43 // base64url of 32 bytes, unpadded
+	sessionCookieLn = 2*sessionIDLen + 1
+)
+
+var cookieB64 = base64.RawURLEncoding.Strict()
+
+func newSessionID() string {
+	b := make([]byte, sessionIDBytes)
+	if _, err := rand.Read(b); err != nil {
+		panic("web: no randomness: " + err.Error())
+	}
+	return cookieB64.EncodeToString(b)
 }
 
 func (h *Handler) cookieName(base string) string {
@@ -43,57 +58,50 @@ func (h *Handler) mac(parts ...string) []byte {
 	return m.Sum(nil)
 }
 
-func (h *Handler) encodeSession(s *session) string {
-	payload := strings.Join([]string{"v1", strconv.FormatInt(s.UserID, 10), s.TokenHash, strconv.FormatInt(s.Expires.Unix(), 10), s.Nonce}, "|")
-	p := base64.RawURLEncoding.EncodeToString([]byte(payload))
-	return p + "." + base64.RawURLEncoding.EncodeToString(h.mac("session", p))
+func (h *Handler) encodeSessionCookie(id string) string {
+	return id + "." + cookieB64.EncodeToString(h.mac("session", id))
 }
 
-func (h *Handler) decodeSession(v string, now time.Time) (*session, bool) {
-	p, sig, ok := strings.Cut(v, ".")
-	if !ok {
-		return nil, false
+// decodeSessionCookie returns the session id a cookie value carries, if the value is one
+// this server made: exactly one spelling of it is accepted.
+func (h *Handler) decodeSessionCookie(v string) (string, bool) {
+	if len(v) != sessionCookieLn || v[sessionIDLen] != '.' {
+		return "", false
 	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil || !hmac.Equal(got, h.mac("session", p)) {
-		return nil, false
+	id, sig := v[:sessionIDLen], v[sessionIDLen+1:]
+	if raw, err := cookieB64.DecodeString(id); err != nil || len(raw) != sessionIDBytes {
+		return "", false
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(p)
-	if err != nil {
-		return nil, false
+	got, err := cookieB64.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, h.mac("session", id)) {
+		return "", false
 	}
-	f := strings.Split(string(raw), "|")
-	if len(f) != 5 || f[0] != "v1" {
-		return nil, false
-	}
-	id, err1 := strconv.ParseInt(f[1], 10, 64)
-	exp, err2 := strconv.ParseInt(f[3], 10, 64)
-	if err1 != nil || err2 != nil {
-		return nil, false
-	}
-	s := &session{UserID: id, TokenHash: f[2], Expires: time.Unix(exp, 0), Nonce: f[4]}
-	if !now.Before(s.Expires) {
-		return nil, false
-	}
-	return s, true
+	return id, true
 }
 
-// sessionFrom authenticates r by its session cookie against the Store.
+// sessionFrom authenticates r by its session cookie against the Store: the session must be
+// in force now, and its user is read as stored now (role included).
 func (h *Handler) sessionFrom(r *http.Request) (*queue.User, *session, bool) {
 	c, err := r.Cookie(h.cookieName("tact_session"))
 	if err != nil {
 		return nil, nil, false
 	}
-	s, ok := h.decodeSession(c.Value, h.now())
+	id, ok := h.decodeSessionCookie(c.Value)
 	if !ok {
 		return nil, nil, false
 	}
-	u, err := h.opt.Store.UserByTokenHash(r.Context(), s.TokenHash)
-	if err != nil || u == nil || u.ID != s.UserID {
-		if err != nil && queue.ErrorKind(err) != queue.NotFound && !api.ClientGone(r.Context(), err) {
-			h.log.ErrorContext(r.Context(), "web: session lookup", "err", err)
+	ctx, now := r.Context(), h.now()
+	s, u, err := h.opt.Store.Session(ctx, queue.HashToken(id), now)
+	if err != nil {
+		if queue.ErrorKind(err) != queue.NotFound && !api.ClientGone(ctx, err) {
+			h.log.ErrorContext(ctx, "web: session lookup", "err", err)
 		}
 		return nil, nil, false
+	}
+	if now.Sub(s.LastSeenAt) >= queue.SessionTouchEvery {
+		if err := h.opt.Store.TouchSession(ctx, s.IDHash, now); err != nil && !api.ClientGone(ctx, err) {
+			h.log.WarnContext(ctx, "web: could not record a session's use", "user", u.Name, "err", err)
+		}
 	}
 	return u, s, true
 }
@@ -123,7 +131,7 @@ func (h *Handler) SessionUser(r *http.Request) (*queue.User, bool) {
 
 // csrfToken is the per-session token put in every form.
 func (h *Handler) csrfToken(s *session) string {
-	return base64.RawURLEncoding.EncodeToString(h.mac("csrf", s.Nonce))
+	return base64.RawURLEncoding.EncodeToString(h.mac("csrf", s.CSRFSecret))
 }
 
 func (h *Handler) validCSRF(s *session, tok string) bool {
@@ -208,23 +216,59 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, http.StatusUnauthorized, "That token is not valid: it may have been mistyped, revoked, or its user deleted. Check it, or ask an admin for a new one (tactctl user add NAME --role marketer).")
 		return
 	}
-	s := &session{UserID: u.ID, TokenHash: hash, Expires: h.now().Add(SessionTTL), Nonce: randomString()}
-	h.setCookie(w, "tact_session", h.encodeSession(s), SessionTTL)
+	// A browser keeps one session: the one it may still hold ends now.
+	h.endCookieSession(r)
+	id, now := newSessionID(), h.now()
+	s := &session{IDHash: queue.HashToken(id), UserID: u.ID, CSRFSecret: randomString(), CreatedAt: now, ExpiresAt: now.Add(SessionTTL)}
+	if err := h.opt.Store.CreateSession(r.Context(), s); err != nil {
+		if !api.ClientGone(r.Context(), err) {
+			h.log.ErrorContext(r.Context(), "web: login: start the session", "user", u.Name, "err", err)
+		}
+		h.renderLogin(w, r, http.StatusServiceUnavailable, "Your token is good, but the session could not be started right now (the error is logged). Try again in a moment.")
+		return
+	}
+	h.setCookie(w, "tact_session", h.encodeSessionCookie(id), SessionTTL)
 	h.setCookie(w, "tact_login", "", -1)
 	h.log.InfoContext(r.Context(), "web: login", "user", u.Name, "role", u.Role)
 	h.setFlash(w, flash{Kind: "ok", Text: "Welcome, " + u.Name + ". You are logged in as " + string(u.Role) + "."})
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
+// logout ends the session on the server, so that a copy of the cookie (another tab, a
+// saved request, a shared computer's disk) opens nothing afterwards.
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
-	_, s, ok := h.sessionFrom(r)
-	if ok && !h.validCSRF(s, r.PostFormValue("csrf")) {
-		h.fail(w, r, nil, http.StatusForbidden, "This form is missing its security token.", "Reload the page and press Log out again.")
-		return
+	u, s, ok := h.sessionFrom(r)
+	if ok {
+		if !h.validCSRF(s, r.PostFormValue("csrf")) {
+			h.fail(w, r, nil, http.StatusForbidden, "This form is missing its security token.", "Reload the page and press Log out again.")
+			return
+		}
+		if err := h.opt.Store.EndSession(r.Context(), s.IDHash); err != nil {
+			if !api.ClientGone(r.Context(), err) {
+				h.log.ErrorContext(r.Context(), "web: logout", "user", u.Name, "err", err)
+			}
+			h.fail(w, r, nil, http.StatusServiceUnavailable, "You are still logged in: the session could not be ended right now (the error is logged).", "Press Log out again in a moment.")
+			return
+		}
+		h.log.InfoContext(r.Context(), "web: logout", "user", u.Name)
 	}
 	h.setCookie(w, "tact_session", "", -1)
 	h.setFlash(w, flash{Kind: "ok", Text: "You are logged out."})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// endCookieSession ends the session r's cookie names, if any; a failure only leaves a
+// session that expires on its own.
+func (h *Handler) endCookieSession(r *http.Request) {
+	c, err := r.Cookie(h.cookieName("tact_session"))
+	if err != nil {
+		return
+	}
+	if id, ok := h.decodeSessionCookie(c.Value); ok {
+		if err := h.opt.Store.EndSession(r.Context(), queue.HashToken(id)); err != nil && !api.ClientGone(r.Context(), err) {
+			h.log.WarnContext(r.Context(), "web: could not end the previous session", "err", err)
+		}
+	}
 }
 
 // flash is a one-time message shown on the next page.

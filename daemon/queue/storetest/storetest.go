@@ -73,6 +73,10 @@ func Run(t *testing.T, open Opener) {
 		{"Incidents", testIncidents},
 		{"Audit", testAudit},
 		{"Users", testUsers},
+		{"SessionLifecycle", testSessionLifecycle},
+		{"SessionValidation", testSessionValidation},
+		{"SessionsEndWithTheUser", testSessionsEndWithTheUser},
+		{"SessionPruning", testSessionPruning},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
 	}
