@@ -83,3 +83,23 @@ func TestFormTextThatIsNotUTF8(t *testing.T) {
 func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)
 }
+
+// TestCampaignAtItsOpenPostLimitSaysSo: the campaigns page shows why a campaign is held
+// back ([daemon] max_open_posts_per_campaign), as the API's "problem" does.
+func TestCampaignAtItsOpenPostLimitSaysSo(t *testing.T) {
+	f := mustFixture(t)
+	due := f.get(f.posts["colours"].ID).DueAt
+	var fill []*queue.Post
+	for range queue.DefaultMaxOpenPosts - 6 { // the fixture's spring-sale has 6 posts
+		fill = append(fill, &queue.Post{CampaignID: f.spring.ID, Text: "filler", DueAt: due})
+	}
+	if err := f.store.CreatePosts(f.ctx, queue.System("test"), fill); err != nil {
+		t.Fatal(err)
+	}
+	c := f.client()
+	c.login(f.tokens[queue.RoleViewer])
+	_, page := c.do("GET", "/campaigns", nil)
+	if !strings.Contains(page, "it has 10000 open posts, the most a campaign may have") {
+		t.Fatalf("the campaigns page does not say that spring-sale is at its limit:\n%s", page)
+	}
+}

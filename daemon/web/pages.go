@@ -150,7 +150,8 @@ type campaignView struct {
 
 func (h *Handler) campaignsPage(w http.ResponseWriter, rq *request) {
 	ctx := rq.Context()
-	camps, err := h.opt.Store.Campaigns(ctx, queue.CampaignFilter{})
+	// Counted, so that a campaign held back by a limit (Problem) says so here.
+	camps, err := h.opt.Store.Campaigns(ctx, queue.CampaignFilter{CountOpen: true})
 	if err != nil {
 		h.internal(w, rq, "list campaigns", err)
 		return
