@@ -19,6 +19,8 @@ func testCampaignValidation(t *testing.T, open Opener) {
 		{"no accounts", "accounts", func(c *queue.Campaign) { c.Accounts = nil }},
 		{"bad approval", "approval", func(c *queue.Campaign) { c.Approval = "sometimes" }},
 		{"bad zone", "timezone", func(c *queue.Campaign) { c.TimeZone = "Mars/Olympus" }},
+		{"host zone", "timezone", func(c *queue.Campaign) { c.TimeZone = "Local" }},
+		{"lead beyond the default max_lead", "lead", func(c *queue.Campaign) { c.Lead = queue.Duration(queue.DefaultMaxLead + time.Hour) }},
 		{"negative late", "late", func(c *queue.Campaign) { c.Late = queue.Duration(-time.Minute) }},
 		{"negative veto", "veto", func(c *queue.Campaign) { c.Veto = queue.Duration(-time.Minute) }},
 		{"negative lead", "lead", func(c *queue.Campaign) { c.Lead = queue.Duration(-time.Hour) }},
