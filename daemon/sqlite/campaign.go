@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -307,22 +308,34 @@ func openCountsQuery(n int) string {
 		AND state IN ` + openStates + ` GROUP BY campaign_id`
 }
 
-// countOpen fills OpenPosts and Problem of cs in one query (posts_campaign_state_due: a
-// range of the index per campaign and open state, never the posts themselves).
+// countOpen fills OpenPosts and Problem of cs, a query per 500 campaigns (SQLite bounds the
+// parameters of one statement) that reads posts_campaign_state_due only: a range of the
+// index per campaign and open state, never the posts themselves.
 func (tx *tx) countOpen(cs []*queue.Campaign) error {
-	if len(cs) == 0 {
-		return nil
+	open := make(map[int64]int, len(cs))
+	for batch := range slices.Chunk(cs, 500) {
+		args := make([]any, len(batch))
+		for i, c := range batch {
+			args[i] = c.ID
+		}
+		if err := tx.openCounts(args, open); err != nil {
+			return err
+		}
 	}
-	args := make([]any, len(cs))
-	for i, c := range cs {
-		args[i] = c.ID
+	for _, c := range cs {
+		c.OpenPosts = open[c.ID]
+		c.Problem = tx.db.limits.Problem(c, c.OpenPosts)
 	}
+	return nil
+}
+
+// openCounts adds to open the open posts of the campaigns whose ids are args.
+func (tx *tx) openCounts(args []any, open map[int64]int) error {
 	rows, err := tx.query(openCountsQuery(len(args)), args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	open := make(map[int64]int, len(cs))
 	for rows.Next() {
 		var id int64
 		var n int
@@ -331,14 +344,7 @@ func (tx *tx) countOpen(cs []*queue.Campaign) error {
 		}
 		open[id] = n
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, c := range cs {
-		c.OpenPosts = open[c.ID]
-		c.Problem = tx.db.limits.Problem(c, c.OpenPosts)
-	}
-	return nil
+	return rows.Err()
 }
 
 // checkOpen refuses adding a post to c beyond the open-post limit. The count is read once

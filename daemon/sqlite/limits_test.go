@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -115,5 +116,26 @@ func TestAddTickRefusesBeyondTheOpenPostLimit(t *testing.T) {
 	must(t, err)
 	if !got.NextTick.Equal(tick.Add(time.Minute)) {
 		t.Fatalf("a refused tick moved NextTick to %v", got.NextTick)
+	}
+}
+
+// TestCountOpenOverManyCampaigns: the open posts of more campaigns than one statement may
+// name are all counted.
+func TestCountOpenOverManyCampaigns(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+	db := MustOpen(t, sqlite.WithClock(func() time.Time { return now }))
+	var last *queue.Campaign
+	for i := range 520 {
+		last = &queue.Campaign{Name: fmt.Sprintf("c%03d", i), Accounts: []string{"a"}}
+		must(t, db.CreateCampaign(ctx, ann, last))
+	}
+	for range 2 {
+		must(t, db.CreatePost(ctx, ann, &queue.Post{CampaignID: last.ID, Text: "x", DueAt: now.Add(time.Hour)}))
+	}
+	cs, err := db.Campaigns(ctx, queue.CampaignFilter{CountOpen: true})
+	must(t, err)
+	if len(cs) != 520 || cs[519].Name != last.Name || cs[519].OpenPosts != 2 || cs[0].OpenPosts != 0 {
+		t.Fatalf("%d campaigns, the last %s with %d open posts; want 520, %s with 2", len(cs), cs[len(cs)-1].Name, cs[len(cs)-1].OpenPosts, last.Name)
 	}
 }
