@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,6 +73,7 @@ type Handler struct {
 	key   []byte
 	pages map[string]*template.Template
 	mux   *http.ServeMux
+	table []Route // what mux serves (Routes)
 }
 
 // New returns the web UI handler, to be mounted at "/".
@@ -106,7 +108,7 @@ func New(opt Options) *Handler {
 }
 
 func (h *Handler) routes() {
-	m := http.NewServeMux()
+	m := &routeTable{mux: http.NewServeMux()}
 	static, _ := fs.Sub(staticFS, "static")
 	m.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
 
@@ -120,6 +122,9 @@ func (h *Handler) routes() {
 	m.Handle("POST /posts/{id}/edit", h.action(queue.RoleMarketer, h.editPost))
 	m.Handle("POST /posts/{id}/{event}", h.action(queue.RoleMarketer, h.applyPost))
 	m.Handle("POST /posts/approve", h.action(queue.RoleMarketer, h.bulkApprove))
+	m.Handle("POST /posts/{id}/media", h.actionUpTo(queue.RoleMarketer, h.uploadLimit(), h.attachMedia))
+	m.Handle("POST /posts/{id}/media/remove", h.action(queue.RoleMarketer, h.detachMedia))
+	m.Handle("GET /media/{id}", h.page(read, h.serveMedia))
 	m.Handle("GET /import", h.page(read, h.importPage))
 	m.Handle("POST /import", h.action(queue.RoleMarketer, h.importCSV))
 	m.Handle("GET /calendar", h.page(read, h.calendarPage))
@@ -137,7 +142,52 @@ func (h *Handler) routes() {
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, nil, http.StatusNotFound, "There is no page at "+r.URL.Path+".", "Use the menu above.")
 	})
-	h.mux = m
+	h.mux, h.table = m.mux, m.routes
+}
+
+// Route is one route of the web UI and who may use it. Routes lists them for the role
+// matrix (matrix_test.go), which tries every route with every kind of caller.
+type Route struct {
+	Method string // empty: every method
+	Path   string
+	// Role is the least role the route needs, as its page or action wrapper checks it.
+	Role queue.Role
+	// Public routes take no session: the login form, logout, static files, "not found".
+	Public bool
+}
+
+// Routes lists every route the handler serves.
+func (h *Handler) Routes() []Route { return slices.Clone(h.table) }
+
+// guarded is a handler made by page or action: it checks the session and the role itself.
+type guarded struct {
+	role queue.Role
+	http.Handler
+}
+
+// routeTable registers routes on the mux and lists them with the role their handler checks,
+// so that the list cannot differ from what is served: a handler that is not guarded is
+// listed as public, and the role matrix wants to be told what anyone may do with it.
+type routeTable struct {
+	mux    *http.ServeMux
+	routes []Route
+}
+
+func (t *routeTable) Handle(pattern string, hd http.Handler) {
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		method, path = "", pattern
+	}
+	rt := Route{Method: method, Path: path, Public: true}
+	if g, ok := hd.(guarded); ok {
+		rt.Role, rt.Public = g.role, false
+	}
+	t.routes = append(t.routes, rt)
+	t.mux.Handle(pattern, hd)
+}
+
+func (t *routeTable) HandleFunc(pattern string, fn func(http.ResponseWriter, *http.Request)) {
+	t.Handle(pattern, http.HandlerFunc(fn))
 }
 
 // ServeHTTP serves the UI with security headers on every response.
@@ -171,7 +221,7 @@ func (rq *request) can(role queue.Role) bool { return rq.user.Role.Allows(role) 
 
 // page wraps a GET handler: a visitor without a session is sent to the login page.
 func (h *Handler) page(need queue.Role, fn func(http.ResponseWriter, *request)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return guarded{need, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, s, ok := h.sessionFrom(r)
 		if !ok {
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -183,14 +233,20 @@ func (h *Handler) page(need queue.Role, fn func(http.ResponseWriter, *request)) 
 			return
 		}
 		fn(w, rq)
-	})
+	})}
 }
 
 // action wraps a POST handler: it needs a session, the session's CSRF token in the form,
 // and a role that allows the action. Anything else is refused with 403 and changes nothing.
 func (h *Handler) action(need queue.Role, fn func(http.ResponseWriter, *request)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	return h.actionUpTo(need, maxBody, fn)
+}
+
+// actionUpTo is action with a body limit of its own: an upload form takes files up to the
+// media limit rather than maxBody.
+func (h *Handler) actionUpTo(need queue.Role, limit int64, fn func(http.ResponseWriter, *request)) http.Handler {
+	return guarded{need, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		u, s, ok := h.sessionFrom(r)
 		if !ok {
 			h.fail(w, r, nil, http.StatusForbidden, "You are not logged in, or your session has expired.", "Log in again, then repeat what you were doing.")
@@ -198,7 +254,7 @@ func (h *Handler) action(need queue.Role, fn func(http.ResponseWriter, *request)
 		}
 		rq := &request{Request: r, user: u, sess: s}
 		if err := r.ParseMultipartForm(maxBody); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-			h.fail(w, r, rq, http.StatusBadRequest, "The form could not be read: "+err.Error()+".", "Files are limited to 4 MB; split a bigger import.")
+			h.fail(w, r, rq, http.StatusBadRequest, "The form could not be read: "+err.Error()+".", fmt.Sprintf("Files are limited to %s; make it smaller (split a bigger import).", sizeText(limit)))
 			return
 		}
 		if !h.validCSRF(s, r.PostFormValue("csrf")) {
@@ -214,7 +270,7 @@ func (h *Handler) action(need queue.Role, fn func(http.ResponseWriter, *request)
 			return
 		}
 		fn(w, rq)
-	})
+	})}
 }
 
 const maxBody = 4 << 20
