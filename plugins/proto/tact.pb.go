@@ -1243,6 +1243,416 @@ func (x *TrendsResponse) GetTrends() []*Trend {
 	return nil
 }
 
+// Credentials are an account's tokens and what the network said about them (sdk.Credentials).
+type Credentials struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	AccessToken  string                 `protobuf:"bytes,1,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
+	RefreshToken string                 `protobuf:"bytes,2,opt,name=refresh_token,json=refreshToken,proto3" json:"refresh_token,omitempty"`
+	// expires_at_unix_nano is when access_token stops working; 0: it does not expire.
+	ExpiresAtUnixNano int64 `protobuf:"varint,3,opt,name=expires_at_unix_nano,json=expiresAtUnixNano,proto3" json:"expires_at_unix_nano,omitempty"`
+	// refresh_expires_at_unix_nano is when refresh_token stops working; 0: not known or never.
+	RefreshExpiresAtUnixNano int64 `protobuf:"varint,4,opt,name=refresh_expires_at_unix_nano,json=refreshExpiresAtUnixNano,proto3" json:"refresh_expires_at_unix_nano,omitempty"`
+	// subject is who the credentials act as, shown to people.
+	Subject string `protobuf:"bytes,5,opt,name=subject,proto3" json:"subject,omitempty"`
+	// extra are further settings Configure needs from the flow (a page id and its token).
+	Extra         map[string]string `protobuf:"bytes,6,rep,name=extra,proto3" json:"extra,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Credentials) Reset() {
+	*x = Credentials{}
+	mi := &file_tact_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Credentials) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Credentials) ProtoMessage() {}
+
+func (x *Credentials) ProtoReflect() protoreflect.Message {
+	mi := &file_tact_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Credentials.ProtoReflect.Descriptor instead.
+func (*Credentials) Descriptor() ([]byte, []int) {
+	return file_tact_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *Credentials) GetAccessToken() string {
+	if x != nil {
+		return x.AccessToken
+	}
+	return ""
+}
+
+func (x *Credentials) GetRefreshToken() string {
+	if x != nil {
+		return x.RefreshToken
+	}
+	return ""
+}
+
+func (x *Credentials) GetExpiresAtUnixNano() int64 {
+	if x != nil {
+		return x.ExpiresAtUnixNano
+	}
+	return 0
+}
+
+func (x *Credentials) GetRefreshExpiresAtUnixNano() int64 {
+	if x != nil {
+		return x.RefreshExpiresAtUnixNano
+	}
+	return 0
+}
+
+func (x *Credentials) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *Credentials) GetExtra() map[string]string {
+	if x != nil {
+		return x.Extra
+	}
+	return nil
+}
+
+type AuthCodeURLRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	RedirectUri string                 `protobuf:"bytes,1,opt,name=redirect_uri,json=redirectUri,proto3" json:"redirect_uri,omitempty"`
+	State       string                 `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	// code_challenge is base64url(SHA-256(verifier)), method S256.
+	CodeChallenge string `protobuf:"bytes,3,opt,name=code_challenge,json=codeChallenge,proto3" json:"code_challenge,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuthCodeURLRequest) Reset() {
+	*x = AuthCodeURLRequest{}
+	mi := &file_tact_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuthCodeURLRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuthCodeURLRequest) ProtoMessage() {}
+
+func (x *AuthCodeURLRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tact_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuthCodeURLRequest.ProtoReflect.Descriptor instead.
+func (*AuthCodeURLRequest) Descriptor() ([]byte, []int) {
+	return file_tact_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *AuthCodeURLRequest) GetRedirectUri() string {
+	if x != nil {
+		return x.RedirectUri
+	}
+	return ""
+}
+
+func (x *AuthCodeURLRequest) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *AuthCodeURLRequest) GetCodeChallenge() string {
+	if x != nil {
+		return x.CodeChallenge
+	}
+	return ""
+}
+
+type AuthCodeURLResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Error         *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	Url           string                 `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuthCodeURLResponse) Reset() {
+	*x = AuthCodeURLResponse{}
+	mi := &file_tact_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuthCodeURLResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuthCodeURLResponse) ProtoMessage() {}
+
+func (x *AuthCodeURLResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tact_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuthCodeURLResponse.ProtoReflect.Descriptor instead.
+func (*AuthCodeURLResponse) Descriptor() ([]byte, []int) {
+	return file_tact_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *AuthCodeURLResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+func (x *AuthCodeURLResponse) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+type ExchangeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	CodeVerifier  string                 `protobuf:"bytes,2,opt,name=code_verifier,json=codeVerifier,proto3" json:"code_verifier,omitempty"`
+	RedirectUri   string                 `protobuf:"bytes,3,opt,name=redirect_uri,json=redirectUri,proto3" json:"redirect_uri,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExchangeRequest) Reset() {
+	*x = ExchangeRequest{}
+	mi := &file_tact_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExchangeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExchangeRequest) ProtoMessage() {}
+
+func (x *ExchangeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tact_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExchangeRequest.ProtoReflect.Descriptor instead.
+func (*ExchangeRequest) Descriptor() ([]byte, []int) {
+	return file_tact_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ExchangeRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *ExchangeRequest) GetCodeVerifier() string {
+	if x != nil {
+		return x.CodeVerifier
+	}
+	return ""
+}
+
+func (x *ExchangeRequest) GetRedirectUri() string {
+	if x != nil {
+		return x.RedirectUri
+	}
+	return ""
+}
+
+type ExchangeResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Error         *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	Credentials   *Credentials           `protobuf:"bytes,2,opt,name=credentials,proto3" json:"credentials,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExchangeResponse) Reset() {
+	*x = ExchangeResponse{}
+	mi := &file_tact_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExchangeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExchangeResponse) ProtoMessage() {}
+
+func (x *ExchangeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tact_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExchangeResponse.ProtoReflect.Descriptor instead.
+func (*ExchangeResponse) Descriptor() ([]byte, []int) {
+	return file_tact_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ExchangeResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+func (x *ExchangeResponse) GetCredentials() *Credentials {
+	if x != nil {
+		return x.Credentials
+	}
+	return nil
+}
+
+type RefreshRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Credentials   *Credentials           `protobuf:"bytes,1,opt,name=credentials,proto3" json:"credentials,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefreshRequest) Reset() {
+	*x = RefreshRequest{}
+	mi := &file_tact_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefreshRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefreshRequest) ProtoMessage() {}
+
+func (x *RefreshRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tact_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefreshRequest.ProtoReflect.Descriptor instead.
+func (*RefreshRequest) Descriptor() ([]byte, []int) {
+	return file_tact_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *RefreshRequest) GetCredentials() *Credentials {
+	if x != nil {
+		return x.Credentials
+	}
+	return nil
+}
+
+type RefreshResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Error         *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	Credentials   *Credentials           `protobuf:"bytes,2,opt,name=credentials,proto3" json:"credentials,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefreshResponse) Reset() {
+	*x = RefreshResponse{}
+	mi := &file_tact_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefreshResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefreshResponse) ProtoMessage() {}
+
+func (x *RefreshResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tact_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefreshResponse.ProtoReflect.Descriptor instead.
+func (*RefreshResponse) Descriptor() ([]byte, []int) {
+	return file_tact_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *RefreshResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+func (x *RefreshResponse) GetCredentials() *Credentials {
+	if x != nil {
+		return x.Credentials
+	}
+	return nil
+}
+
 var File_tact_proto protoreflect.FileDescriptor
 
 const file_tact_proto_rawDesc = "" +
@@ -1334,7 +1744,37 @@ const file_tact_proto_rawDesc = "" +
 	"\rTrendsRequest\"l\n" +
 	"\x0eTrendsResponse\x12+\n" +
 	"\x05error\x18\x01 \x01(\v2\x15.tact.plugin.v1.ErrorR\x05error\x12-\n" +
-	"\x06trends\x18\x02 \x03(\v2\x15.tact.plugin.v1.TrendR\x06trends2\xa0\x04\n" +
+	"\x06trends\x18\x02 \x03(\v2\x15.tact.plugin.v1.TrendR\x06trends\"\xd8\x02\n" +
+	"\vCredentials\x12!\n" +
+	"\faccess_token\x18\x01 \x01(\tR\vaccessToken\x12#\n" +
+	"\rrefresh_token\x18\x02 \x01(\tR\frefreshToken\x12/\n" +
+	"\x14expires_at_unix_nano\x18\x03 \x01(\x03R\x11expiresAtUnixNano\x12>\n" +
+	"\x1crefresh_expires_at_unix_nano\x18\x04 \x01(\x03R\x18refreshExpiresAtUnixNano\x12\x18\n" +
+	"\asubject\x18\x05 \x01(\tR\asubject\x12<\n" +
+	"\x05extra\x18\x06 \x03(\v2&.tact.plugin.v1.Credentials.ExtraEntryR\x05extra\x1a8\n" +
+	"\n" +
+	"ExtraEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"t\n" +
+	"\x12AuthCodeURLRequest\x12!\n" +
+	"\fredirect_uri\x18\x01 \x01(\tR\vredirectUri\x12\x14\n" +
+	"\x05state\x18\x02 \x01(\tR\x05state\x12%\n" +
+	"\x0ecode_challenge\x18\x03 \x01(\tR\rcodeChallenge\"T\n" +
+	"\x13AuthCodeURLResponse\x12+\n" +
+	"\x05error\x18\x01 \x01(\v2\x15.tact.plugin.v1.ErrorR\x05error\x12\x10\n" +
+	"\x03url\x18\x02 \x01(\tR\x03url\"m\n" +
+	"\x0fExchangeRequest\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12#\n" +
+	"\rcode_verifier\x18\x02 \x01(\tR\fcodeVerifier\x12!\n" +
+	"\fredirect_uri\x18\x03 \x01(\tR\vredirectUri\"~\n" +
+	"\x10ExchangeResponse\x12+\n" +
+	"\x05error\x18\x01 \x01(\v2\x15.tact.plugin.v1.ErrorR\x05error\x12=\n" +
+	"\vcredentials\x18\x02 \x01(\v2\x1b.tact.plugin.v1.CredentialsR\vcredentials\"O\n" +
+	"\x0eRefreshRequest\x12=\n" +
+	"\vcredentials\x18\x01 \x01(\v2\x1b.tact.plugin.v1.CredentialsR\vcredentials\"}\n" +
+	"\x0fRefreshResponse\x12+\n" +
+	"\x05error\x18\x01 \x01(\v2\x15.tact.plugin.v1.ErrorR\x05error\x12=\n" +
+	"\vcredentials\x18\x02 \x01(\v2\x1b.tact.plugin.v1.CredentialsR\vcredentials2\x93\x06\n" +
 	"\aNetwork\x12M\n" +
 	"\bDescribe\x12\x1f.tact.plugin.v1.DescribeRequest\x1a .tact.plugin.v1.DescribeResponse\x12P\n" +
 	"\tConfigure\x12 .tact.plugin.v1.ConfigureRequest\x1a!.tact.plugin.v1.ConfigureResponse\x12M\n" +
@@ -1342,7 +1782,10 @@ const file_tact_proto_rawDesc = "" +
 	"\aPublish\x12\x1e.tact.plugin.v1.PublishRequest\x1a\x1f.tact.plugin.v1.PublishResponse\x12G\n" +
 	"\x06Lookup\x12\x1d.tact.plugin.v1.LookupRequest\x1a\x1e.tact.plugin.v1.LookupResponse\x12G\n" +
 	"\x06Delete\x12\x1d.tact.plugin.v1.DeleteRequest\x1a\x1e.tact.plugin.v1.DeleteResponse\x12G\n" +
-	"\x06Trends\x12\x1d.tact.plugin.v1.TrendsRequest\x1a\x1e.tact.plugin.v1.TrendsResponseB0Z.github.com/tact-hq/tact/plugins/proto;pluginpbb\x06proto3"
+	"\x06Trends\x12\x1d.tact.plugin.v1.TrendsRequest\x1a\x1e.tact.plugin.v1.TrendsResponse\x12V\n" +
+	"\vAuthCodeURL\x12\".tact.plugin.v1.AuthCodeURLRequest\x1a#.tact.plugin.v1.AuthCodeURLResponse\x12M\n" +
+	"\bExchange\x12\x1f.tact.plugin.v1.ExchangeRequest\x1a .tact.plugin.v1.ExchangeResponse\x12J\n" +
+	"\aRefresh\x12\x1e.tact.plugin.v1.RefreshRequest\x1a\x1f.tact.plugin.v1.RefreshResponseB0Z.github.com/tact-hq/tact/plugins/proto;pluginpbb\x06proto3"
 
 var (
 	file_tact_proto_rawDescOnce sync.Once
@@ -1357,35 +1800,43 @@ func file_tact_proto_rawDescGZIP() []byte {
 }
 
 var file_tact_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_tact_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_tact_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_tact_proto_goTypes = []any{
-	(Error_Kind)(0),           // 0: tact.plugin.v1.Error.Kind
-	(*Error)(nil),             // 1: tact.plugin.v1.Error
-	(*DescribeRequest)(nil),   // 2: tact.plugin.v1.DescribeRequest
-	(*DescribeResponse)(nil),  // 3: tact.plugin.v1.DescribeResponse
-	(*ConfigureRequest)(nil),  // 4: tact.plugin.v1.ConfigureRequest
-	(*ConfigureResponse)(nil), // 5: tact.plugin.v1.ConfigureResponse
-	(*Media)(nil),             // 6: tact.plugin.v1.Media
-	(*Post)(nil),              // 7: tact.plugin.v1.Post
-	(*Problem)(nil),           // 8: tact.plugin.v1.Problem
-	(*ValidateRequest)(nil),   // 9: tact.plugin.v1.ValidateRequest
-	(*ValidateResponse)(nil),  // 10: tact.plugin.v1.ValidateResponse
-	(*Receipt)(nil),           // 11: tact.plugin.v1.Receipt
-	(*PublishRequest)(nil),    // 12: tact.plugin.v1.PublishRequest
-	(*PublishResponse)(nil),   // 13: tact.plugin.v1.PublishResponse
-	(*LookupRequest)(nil),     // 14: tact.plugin.v1.LookupRequest
-	(*LookupResponse)(nil),    // 15: tact.plugin.v1.LookupResponse
-	(*DeleteRequest)(nil),     // 16: tact.plugin.v1.DeleteRequest
-	(*DeleteResponse)(nil),    // 17: tact.plugin.v1.DeleteResponse
-	(*Trend)(nil),             // 18: tact.plugin.v1.Trend
-	(*TrendsRequest)(nil),     // 19: tact.plugin.v1.TrendsRequest
-	(*TrendsResponse)(nil),    // 20: tact.plugin.v1.TrendsResponse
-	nil,                       // 21: tact.plugin.v1.ConfigureRequest.SettingsEntry
+	(Error_Kind)(0),             // 0: tact.plugin.v1.Error.Kind
+	(*Error)(nil),               // 1: tact.plugin.v1.Error
+	(*DescribeRequest)(nil),     // 2: tact.plugin.v1.DescribeRequest
+	(*DescribeResponse)(nil),    // 3: tact.plugin.v1.DescribeResponse
+	(*ConfigureRequest)(nil),    // 4: tact.plugin.v1.ConfigureRequest
+	(*ConfigureResponse)(nil),   // 5: tact.plugin.v1.ConfigureResponse
+	(*Media)(nil),               // 6: tact.plugin.v1.Media
+	(*Post)(nil),                // 7: tact.plugin.v1.Post
+	(*Problem)(nil),             // 8: tact.plugin.v1.Problem
+	(*ValidateRequest)(nil),     // 9: tact.plugin.v1.ValidateRequest
+	(*ValidateResponse)(nil),    // 10: tact.plugin.v1.ValidateResponse
+	(*Receipt)(nil),             // 11: tact.plugin.v1.Receipt
+	(*PublishRequest)(nil),      // 12: tact.plugin.v1.PublishRequest
+	(*PublishResponse)(nil),     // 13: tact.plugin.v1.PublishResponse
+	(*LookupRequest)(nil),       // 14: tact.plugin.v1.LookupRequest
+	(*LookupResponse)(nil),      // 15: tact.plugin.v1.LookupResponse
+	(*DeleteRequest)(nil),       // 16: tact.plugin.v1.DeleteRequest
+	(*DeleteResponse)(nil),      // 17: tact.plugin.v1.DeleteResponse
+	(*Trend)(nil),               // 18: tact.plugin.v1.Trend
+	(*TrendsRequest)(nil),       // 19: tact.plugin.v1.TrendsRequest
+	(*TrendsResponse)(nil),      // 20: tact.plugin.v1.TrendsResponse
+	(*Credentials)(nil),         // 21: tact.plugin.v1.Credentials
+	(*AuthCodeURLRequest)(nil),  // 22: tact.plugin.v1.AuthCodeURLRequest
+	(*AuthCodeURLResponse)(nil), // 23: tact.plugin.v1.AuthCodeURLResponse
+	(*ExchangeRequest)(nil),     // 24: tact.plugin.v1.ExchangeRequest
+	(*ExchangeResponse)(nil),    // 25: tact.plugin.v1.ExchangeResponse
+	(*RefreshRequest)(nil),      // 26: tact.plugin.v1.RefreshRequest
+	(*RefreshResponse)(nil),     // 27: tact.plugin.v1.RefreshResponse
+	nil,                         // 28: tact.plugin.v1.ConfigureRequest.SettingsEntry
+	nil,                         // 29: tact.plugin.v1.Credentials.ExtraEntry
 }
 var file_tact_proto_depIdxs = []int32{
 	0,  // 0: tact.plugin.v1.Error.kind:type_name -> tact.plugin.v1.Error.Kind
 	1,  // 1: tact.plugin.v1.DescribeResponse.error:type_name -> tact.plugin.v1.Error
-	21, // 2: tact.plugin.v1.ConfigureRequest.settings:type_name -> tact.plugin.v1.ConfigureRequest.SettingsEntry
+	28, // 2: tact.plugin.v1.ConfigureRequest.settings:type_name -> tact.plugin.v1.ConfigureRequest.SettingsEntry
 	1,  // 3: tact.plugin.v1.ConfigureResponse.error:type_name -> tact.plugin.v1.Error
 	6,  // 4: tact.plugin.v1.Post.media:type_name -> tact.plugin.v1.Media
 	7,  // 5: tact.plugin.v1.ValidateRequest.post:type_name -> tact.plugin.v1.Post
@@ -1399,25 +1850,38 @@ var file_tact_proto_depIdxs = []int32{
 	1,  // 13: tact.plugin.v1.DeleteResponse.error:type_name -> tact.plugin.v1.Error
 	1,  // 14: tact.plugin.v1.TrendsResponse.error:type_name -> tact.plugin.v1.Error
 	18, // 15: tact.plugin.v1.TrendsResponse.trends:type_name -> tact.plugin.v1.Trend
-	2,  // 16: tact.plugin.v1.Network.Describe:input_type -> tact.plugin.v1.DescribeRequest
-	4,  // 17: tact.plugin.v1.Network.Configure:input_type -> tact.plugin.v1.ConfigureRequest
-	9,  // 18: tact.plugin.v1.Network.Validate:input_type -> tact.plugin.v1.ValidateRequest
-	12, // 19: tact.plugin.v1.Network.Publish:input_type -> tact.plugin.v1.PublishRequest
-	14, // 20: tact.plugin.v1.Network.Lookup:input_type -> tact.plugin.v1.LookupRequest
-	16, // 21: tact.plugin.v1.Network.Delete:input_type -> tact.plugin.v1.DeleteRequest
-	19, // 22: tact.plugin.v1.Network.Trends:input_type -> tact.plugin.v1.TrendsRequest
-	3,  // 23: tact.plugin.v1.Network.Describe:output_type -> tact.plugin.v1.DescribeResponse
-	5,  // 24: tact.plugin.v1.Network.Configure:output_type -> tact.plugin.v1.ConfigureResponse
-	10, // 25: tact.plugin.v1.Network.Validate:output_type -> tact.plugin.v1.ValidateResponse
-	13, // 26: tact.plugin.v1.Network.Publish:output_type -> tact.plugin.v1.PublishResponse
-	15, // 27: tact.plugin.v1.Network.Lookup:output_type -> tact.plugin.v1.LookupResponse
-	17, // 28: tact.plugin.v1.Network.Delete:output_type -> tact.plugin.v1.DeleteResponse
-	20, // 29: tact.plugin.v1.Network.Trends:output_type -> tact.plugin.v1.TrendsResponse
-	23, // [23:30] is the sub-list for method output_type
-	16, // [16:23] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	29, // 16: tact.plugin.v1.Credentials.extra:type_name -> tact.plugin.v1.Credentials.ExtraEntry
+	1,  // 17: tact.plugin.v1.AuthCodeURLResponse.error:type_name -> tact.plugin.v1.Error
+	1,  // 18: tact.plugin.v1.ExchangeResponse.error:type_name -> tact.plugin.v1.Error
+	21, // 19: tact.plugin.v1.ExchangeResponse.credentials:type_name -> tact.plugin.v1.Credentials
+	21, // 20: tact.plugin.v1.RefreshRequest.credentials:type_name -> tact.plugin.v1.Credentials
+	1,  // 21: tact.plugin.v1.RefreshResponse.error:type_name -> tact.plugin.v1.Error
+	21, // 22: tact.plugin.v1.RefreshResponse.credentials:type_name -> tact.plugin.v1.Credentials
+	2,  // 23: tact.plugin.v1.Network.Describe:input_type -> tact.plugin.v1.DescribeRequest
+	4,  // 24: tact.plugin.v1.Network.Configure:input_type -> tact.plugin.v1.ConfigureRequest
+	9,  // 25: tact.plugin.v1.Network.Validate:input_type -> tact.plugin.v1.ValidateRequest
+	12, // 26: tact.plugin.v1.Network.Publish:input_type -> tact.plugin.v1.PublishRequest
+	14, // 27: tact.plugin.v1.Network.Lookup:input_type -> tact.plugin.v1.LookupRequest
+	16, // 28: tact.plugin.v1.Network.Delete:input_type -> tact.plugin.v1.DeleteRequest
+	19, // 29: tact.plugin.v1.Network.Trends:input_type -> tact.plugin.v1.TrendsRequest
+	22, // 30: tact.plugin.v1.Network.AuthCodeURL:input_type -> tact.plugin.v1.AuthCodeURLRequest
+	24, // 31: tact.plugin.v1.Network.Exchange:input_type -> tact.plugin.v1.ExchangeRequest
+	26, // 32: tact.plugin.v1.Network.Refresh:input_type -> tact.plugin.v1.RefreshRequest
+	3,  // 33: tact.plugin.v1.Network.Describe:output_type -> tact.plugin.v1.DescribeResponse
+	5,  // 34: tact.plugin.v1.Network.Configure:output_type -> tact.plugin.v1.ConfigureResponse
+	10, // 35: tact.plugin.v1.Network.Validate:output_type -> tact.plugin.v1.ValidateResponse
+	13, // 36: tact.plugin.v1.Network.Publish:output_type -> tact.plugin.v1.PublishResponse
+	15, // 37: tact.plugin.v1.Network.Lookup:output_type -> tact.plugin.v1.LookupResponse
+	17, // 38: tact.plugin.v1.Network.Delete:output_type -> tact.plugin.v1.DeleteResponse
+	20, // 39: tact.plugin.v1.Network.Trends:output_type -> tact.plugin.v1.TrendsResponse
+	23, // 40: tact.plugin.v1.Network.AuthCodeURL:output_type -> tact.plugin.v1.AuthCodeURLResponse
+	25, // 41: tact.plugin.v1.Network.Exchange:output_type -> tact.plugin.v1.ExchangeResponse
+	27, // 42: tact.plugin.v1.Network.Refresh:output_type -> tact.plugin.v1.RefreshResponse
+	33, // [33:43] is the sub-list for method output_type
+	23, // [23:33] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_tact_proto_init() }
@@ -1431,7 +1895,7 @@ func file_tact_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tact_proto_rawDesc), len(file_tact_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   21,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

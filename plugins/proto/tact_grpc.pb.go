@@ -26,13 +26,16 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Network_Describe_FullMethodName  = "/tact.plugin.v1.Network/Describe"
-	Network_Configure_FullMethodName = "/tact.plugin.v1.Network/Configure"
-	Network_Validate_FullMethodName  = "/tact.plugin.v1.Network/Validate"
-	Network_Publish_FullMethodName   = "/tact.plugin.v1.Network/Publish"
-	Network_Lookup_FullMethodName    = "/tact.plugin.v1.Network/Lookup"
-	Network_Delete_FullMethodName    = "/tact.plugin.v1.Network/Delete"
-	Network_Trends_FullMethodName    = "/tact.plugin.v1.Network/Trends"
+	Network_Describe_FullMethodName    = "/tact.plugin.v1.Network/Describe"
+	Network_Configure_FullMethodName   = "/tact.plugin.v1.Network/Configure"
+	Network_Validate_FullMethodName    = "/tact.plugin.v1.Network/Validate"
+	Network_Publish_FullMethodName     = "/tact.plugin.v1.Network/Publish"
+	Network_Lookup_FullMethodName      = "/tact.plugin.v1.Network/Lookup"
+	Network_Delete_FullMethodName      = "/tact.plugin.v1.Network/Delete"
+	Network_Trends_FullMethodName      = "/tact.plugin.v1.Network/Trends"
+	Network_AuthCodeURL_FullMethodName = "/tact.plugin.v1.Network/AuthCodeURL"
+	Network_Exchange_FullMethodName    = "/tact.plugin.v1.Network/Exchange"
+	Network_Refresh_FullMethodName     = "/tact.plugin.v1.Network/Refresh"
 )
 
 // NetworkClient is the client API for Network service.
@@ -48,6 +51,13 @@ type NetworkClient interface {
 	// Trends is optional: a plugin without it answers with an error of kind PERMANENT and
 	// does not list "trends" in its capabilities.
 	Trends(ctx context.Context, in *TrendsRequest, opts ...grpc.CallOption) (*TrendsResponse, error)
+	// AuthCodeURL, Exchange and Refresh are sdk.Authorizer (API version 3): connecting an
+	// account through OAuth 2.0 (authorization code with PKCE S256, refresh tokens). They
+	// are optional, like Trends: a plugin without them answers with an error of kind
+	// PERMANENT and does not list "oauth" in its capabilities.
+	AuthCodeURL(ctx context.Context, in *AuthCodeURLRequest, opts ...grpc.CallOption) (*AuthCodeURLResponse, error)
+	Exchange(ctx context.Context, in *ExchangeRequest, opts ...grpc.CallOption) (*ExchangeResponse, error)
+	Refresh(ctx context.Context, in *RefreshRequest, opts ...grpc.CallOption) (*RefreshResponse, error)
 }
 
 type networkClient struct {
@@ -128,6 +138,36 @@ func (c *networkClient) Trends(ctx context.Context, in *TrendsRequest, opts ...g
 	return out, nil
 }
 
+func (c *networkClient) AuthCodeURL(ctx context.Context, in *AuthCodeURLRequest, opts ...grpc.CallOption) (*AuthCodeURLResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AuthCodeURLResponse)
+	err := c.cc.Invoke(ctx, Network_AuthCodeURL_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *networkClient) Exchange(ctx context.Context, in *ExchangeRequest, opts ...grpc.CallOption) (*ExchangeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExchangeResponse)
+	err := c.cc.Invoke(ctx, Network_Exchange_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *networkClient) Refresh(ctx context.Context, in *RefreshRequest, opts ...grpc.CallOption) (*RefreshResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RefreshResponse)
+	err := c.cc.Invoke(ctx, Network_Refresh_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NetworkServer is the server API for Network service.
 // All implementations must embed UnimplementedNetworkServer
 // for forward compatibility.
@@ -141,6 +181,13 @@ type NetworkServer interface {
 	// Trends is optional: a plugin without it answers with an error of kind PERMANENT and
 	// does not list "trends" in its capabilities.
 	Trends(context.Context, *TrendsRequest) (*TrendsResponse, error)
+	// AuthCodeURL, Exchange and Refresh are sdk.Authorizer (API version 3): connecting an
+	// account through OAuth 2.0 (authorization code with PKCE S256, refresh tokens). They
+	// are optional, like Trends: a plugin without them answers with an error of kind
+	// PERMANENT and does not list "oauth" in its capabilities.
+	AuthCodeURL(context.Context, *AuthCodeURLRequest) (*AuthCodeURLResponse, error)
+	Exchange(context.Context, *ExchangeRequest) (*ExchangeResponse, error)
+	Refresh(context.Context, *RefreshRequest) (*RefreshResponse, error)
 	mustEmbedUnimplementedNetworkServer()
 }
 
@@ -171,6 +218,15 @@ func (UnimplementedNetworkServer) Delete(context.Context, *DeleteRequest) (*Dele
 }
 func (UnimplementedNetworkServer) Trends(context.Context, *TrendsRequest) (*TrendsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Trends not implemented")
+}
+func (UnimplementedNetworkServer) AuthCodeURL(context.Context, *AuthCodeURLRequest) (*AuthCodeURLResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AuthCodeURL not implemented")
+}
+func (UnimplementedNetworkServer) Exchange(context.Context, *ExchangeRequest) (*ExchangeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Exchange not implemented")
+}
+func (UnimplementedNetworkServer) Refresh(context.Context, *RefreshRequest) (*RefreshResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Refresh not implemented")
 }
 func (UnimplementedNetworkServer) mustEmbedUnimplementedNetworkServer() {}
 func (UnimplementedNetworkServer) testEmbeddedByValue()                 {}
@@ -319,6 +375,60 @@ func _Network_Trends_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Network_AuthCodeURL_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AuthCodeURLRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NetworkServer).AuthCodeURL(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Network_AuthCodeURL_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NetworkServer).AuthCodeURL(ctx, req.(*AuthCodeURLRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Network_Exchange_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExchangeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NetworkServer).Exchange(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Network_Exchange_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NetworkServer).Exchange(ctx, req.(*ExchangeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Network_Refresh_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RefreshRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NetworkServer).Refresh(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Network_Refresh_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NetworkServer).Refresh(ctx, req.(*RefreshRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Network_ServiceDesc is the grpc.ServiceDesc for Network service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -353,6 +463,18 @@ var Network_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Trends",
 			Handler:    _Network_Trends_Handler,
+		},
+		{
+			MethodName: "AuthCodeURL",
+			Handler:    _Network_AuthCodeURL_Handler,
+		},
+		{
+			MethodName: "Exchange",
+			Handler:    _Network_Exchange_Handler,
+		},
+		{
+			MethodName: "Refresh",
+			Handler:    _Network_Refresh_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

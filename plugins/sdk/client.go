@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	pluginpb "github.com/tact-hq/tact/plugins/proto"
 )
 
-// Client is the daemon's side of one plugin process: a Network (and Trender) whose
+// Client is the daemon's side of one plugin process: a Network (and Trender, Authorizer) whose
 // methods are gRPC calls. plugins/host wraps it with process management; nobody else
 // needs it.
 //
@@ -22,8 +25,9 @@ type Client struct {
 }
 
 var (
-	_ Network = (*Client)(nil)
-	_ Trender = (*Client)(nil)
+	_ Network    = (*Client)(nil)
+	_ Trender    = (*Client)(nil)
+	_ Authorizer = (*Client)(nil)
 )
 
 // APIVersion is the plugin's minor API version, known after the first Describe (0 before).
@@ -109,6 +113,52 @@ func (c *Client) Trends(ctx context.Context) ([]Trend, error) {
 		return nil, err
 	}
 	return trendsFromProto(resp.GetTrends()), nil
+}
+
+// AuthCodeURL asks the plugin for the network's consent page. A plugin without Authorizer
+// answers Permanent, and so does one built with an SDK older than API version 3.
+func (c *Client) AuthCodeURL(ctx context.Context, req AuthRequest) (string, error) {
+	resp, err := c.rpc.AuthCodeURL(ctx, &pluginpb.AuthCodeURLRequest{RedirectUri: req.RedirectURI, State: req.State, CodeChallenge: req.CodeChallenge})
+	if err != nil {
+		return "", authCallError("AuthCodeURL", err)
+	}
+	if err := errorFromProto(resp.GetError()); err != nil {
+		return "", err
+	}
+	return resp.GetUrl(), nil
+}
+
+// Exchange asks the plugin to trade an authorization code for credentials.
+func (c *Client) Exchange(ctx context.Context, req ExchangeRequest) (Credentials, error) {
+	resp, err := c.rpc.Exchange(ctx, &pluginpb.ExchangeRequest{Code: req.Code, CodeVerifier: req.CodeVerifier, RedirectUri: req.RedirectURI})
+	if err != nil {
+		return Credentials{}, authCallError("Exchange", err)
+	}
+	if err := errorFromProto(resp.GetError()); err != nil {
+		return Credentials{}, err
+	}
+	return credentialsFromProto(resp.GetCredentials()), nil
+}
+
+// Refresh asks the plugin for new credentials in exchange for cr's refresh token.
+func (c *Client) Refresh(ctx context.Context, cr Credentials) (Credentials, error) {
+	resp, err := c.rpc.Refresh(ctx, &pluginpb.RefreshRequest{Credentials: credentialsToProto(cr)})
+	if err != nil {
+		return Credentials{}, authCallError("Refresh", err)
+	}
+	if err := errorFromProto(resp.GetError()); err != nil {
+		return Credentials{}, err
+	}
+	return credentialsFromProto(resp.GetCredentials()), nil
+}
+
+// authCallError is callError, except that a plugin whose SDK predates the Authorizer calls
+// (gRPC Unimplemented) answers as one without Authorizer does: Permanent.
+func authCallError(method string, err error) error {
+	if status.Code(err) == codes.Unimplemented {
+		return Errorf(Permanent, "the plugin cannot connect accounts (%s is not implemented: it was built with a plugins/sdk older than API version 3)", method)
+	}
+	return callError(method, err)
 }
 
 // callError wraps a failed gRPC call; the status stays reachable through errors.As

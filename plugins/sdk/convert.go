@@ -151,3 +151,28 @@ func trendsFromProto(ts []*pluginpb.Trend) []Trend {
 	}
 	return out
 }
+
+func credentialsToProto(c Credentials) *pluginpb.Credentials {
+	out := &pluginpb.Credentials{AccessToken: c.AccessToken, RefreshToken: c.RefreshToken, Subject: c.Subject, Extra: c.Extra}
+	if !c.ExpiresAt.IsZero() {
+		out.ExpiresAtUnixNano = c.ExpiresAt.UnixNano()
+	}
+	if !c.RefreshExpiresAt.IsZero() {
+		out.RefreshExpiresAtUnixNano = c.RefreshExpiresAt.UnixNano()
+	}
+	return out
+}
+
+func credentialsFromProto(c *pluginpb.Credentials) Credentials {
+	out := Credentials{AccessToken: c.GetAccessToken(), RefreshToken: c.GetRefreshToken(), Subject: c.GetSubject()}
+	if len(c.GetExtra()) > 0 {
+		out.Extra = c.GetExtra()
+	}
+	if ns := c.GetExpiresAtUnixNano(); ns != 0 {
+		out.ExpiresAt = time.Unix(0, ns).UTC()
+	}
+	if ns := c.GetRefreshExpiresAtUnixNano(); ns != 0 {
+		out.RefreshExpiresAt = time.Unix(0, ns).UTC()
+	}
+	return out
+}

@@ -22,7 +22,10 @@ import (
 const (
 	ProtocolVersion = 1
 	// APIVersion 2: attachments come as bytes (Media.Data), never as a path or URL.
-	APIVersion = 2
+	// APIVersion 3: accounts connect through OAuth (Authorizer: AuthCodeURL, Exchange,
+	// Refresh), and Configure may be called again on a running process with rotated
+	// credentials (docs/plugins.md, "Connecting accounts").
+	APIVersion = 3
 )
 
 // The handshake cookie tells a tact plugin it was started by tactd (and not by a person

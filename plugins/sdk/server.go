@@ -78,3 +78,47 @@ func (s *server) Trends(ctx context.Context, _ *pluginpb.TrendsRequest) (*plugin
 	}
 	return &pluginpb.TrendsResponse{Trends: trendsToProto(trends)}, nil
 }
+
+// authorizer is the author's Authorizer, or nil with the error every call then answers.
+func (s *server) authorizer() (Authorizer, *pluginpb.Error) {
+	if a, ok := s.impl.(Authorizer); ok {
+		return a, nil
+	}
+	return nil, errorToProto(Errorf(Permanent, "this network does not connect accounts through OAuth: set its credentials in tact.toml"))
+}
+
+func (s *server) AuthCodeURL(ctx context.Context, req *pluginpb.AuthCodeURLRequest) (*pluginpb.AuthCodeURLResponse, error) {
+	a, perr := s.authorizer()
+	if a == nil {
+		return &pluginpb.AuthCodeURLResponse{Error: perr}, nil
+	}
+	u, err := a.AuthCodeURL(ctx, AuthRequest{RedirectURI: req.GetRedirectUri(), State: req.GetState(), CodeChallenge: req.GetCodeChallenge()})
+	if err != nil {
+		return &pluginpb.AuthCodeURLResponse{Error: errorToProto(err)}, nil
+	}
+	return &pluginpb.AuthCodeURLResponse{Url: u}, nil
+}
+
+func (s *server) Exchange(ctx context.Context, req *pluginpb.ExchangeRequest) (*pluginpb.ExchangeResponse, error) {
+	a, perr := s.authorizer()
+	if a == nil {
+		return &pluginpb.ExchangeResponse{Error: perr}, nil
+	}
+	c, err := a.Exchange(ctx, ExchangeRequest{Code: req.GetCode(), CodeVerifier: req.GetCodeVerifier(), RedirectURI: req.GetRedirectUri()})
+	if err != nil {
+		return &pluginpb.ExchangeResponse{Error: errorToProto(err)}, nil
+	}
+	return &pluginpb.ExchangeResponse{Credentials: credentialsToProto(c)}, nil
+}
+
+func (s *server) Refresh(ctx context.Context, req *pluginpb.RefreshRequest) (*pluginpb.RefreshResponse, error) {
+	a, perr := s.authorizer()
+	if a == nil {
+		return &pluginpb.RefreshResponse{Error: perr}, nil
+	}
+	c, err := a.Refresh(ctx, credentialsFromProto(req.GetCredentials()))
+	if err != nil {
+		return &pluginpb.RefreshResponse{Error: errorToProto(err)}, nil
+	}
+	return &pluginpb.RefreshResponse{Credentials: credentialsToProto(c)}, nil
+}
