@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -55,7 +56,14 @@ type Config struct {
 	BackoffMin, BackoffMax time.Duration
 	// Now is the clock for backoff; nil = time.Now.
 	Now func() time.Time
+	// AuthorizerIdle is how long the process that runs an account's connect flow
+	// (Authorizer) stays up after its last call (default DefaultAuthorizerIdle).
+	AuthorizerIdle time.Duration
 }
+
+// DefaultAuthorizerIdle keeps an authorizer process for a person's visit to the network's
+// consent page, so that the page and the way back are served by the same process.
+const DefaultAuthorizerIdle = 15 * time.Minute
 
 // Account is one configured account: the process the manager runs for it receives
 // Settings through Configure and nothing else of the daemon's configuration.
@@ -63,6 +71,12 @@ type Account struct {
 	Name     string
 	Plugin   string            // a built-in name or an external plugin in PluginDir
 	Settings map[string]string // secrets already resolved
+	// Credentials are what the daemon's credential store holds for the account (OAuth
+	// tokens, an app password), as settings: the account's process is configured with them
+	// merged over Settings. The process that runs the connect flow (Authorizer) gets
+	// Settings alone, so that it starts whatever state the credentials are in. Change them
+	// on a running manager with SetCredentials.
+	Credentials map[string]string
 	// Binary, when set, is run instead of looking Plugin up (the conformance kit uses it).
 	Binary string
 }
@@ -74,6 +88,7 @@ type Manager struct {
 
 	mu       sync.Mutex
 	accounts map[string]*proc
+	auth     map[string]*proc // the accounts' authorizer processes, made on first use
 	closed   bool
 	infos    map[string]PluginInfo // Plugins() cache by binary identity
 }
@@ -106,7 +121,12 @@ func New(cfg Config, accounts []Account) (*Manager, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	m := &Manager{cfg: cfg, log: cfg.Logger, accounts: map[string]*proc{}, infos: map[string]PluginInfo{}}
+	if cfg.AuthorizerIdle <= 0 {
+		cfg.AuthorizerIdle = DefaultAuthorizerIdle
+	}
+	// An idle stop must never catch a call in flight.
+	cfg.AuthorizerIdle = max(cfg.AuthorizerIdle, 2*cfg.CallTimeout)
+	m := &Manager{cfg: cfg, log: cfg.Logger, accounts: map[string]*proc{}, auth: map[string]*proc{}, infos: map[string]PluginInfo{}}
 	procs, err := m.build(accounts)
 	if err != nil {
 		return nil, err
@@ -201,11 +221,15 @@ func (m *Manager) Update(accounts []Account) error {
 	}
 	var stop []*proc
 	for name, old := range m.accounts {
-		if nw, ok := procs[name]; ok && sameAccount(old.acct, nw.acct) && old.cmd.String() == nw.cmd.String() {
+		if nw, ok := procs[name]; ok && sameAccount(old.current(), nw.acct) && old.cmd.String() == nw.cmd.String() {
 			procs[name] = old
 			continue
 		}
 		stop = append(stop, old)
+		if ap := m.auth[name]; ap != nil {
+			stop = append(stop, ap)
+			delete(m.auth, name)
+		}
 	}
 	m.accounts = procs
 	m.mu.Unlock()
@@ -216,15 +240,7 @@ func (m *Manager) Update(accounts []Account) error {
 }
 
 func sameAccount(a, b Account) bool {
-	if a.Plugin != b.Plugin || a.Binary != b.Binary || len(a.Settings) != len(b.Settings) {
-		return false
-	}
-	for k, v := range a.Settings {
-		if bv, ok := b.Settings[k]; !ok || bv != v {
-			return false
-		}
-	}
-	return true
+	return a.Plugin == b.Plugin && a.Binary == b.Binary && maps.Equal(a.Settings, b.Settings) && maps.Equal(a.Credentials, b.Credentials)
 }
 
 // Network returns the account's network. The process starts on first use; every call
@@ -281,8 +297,11 @@ func (m *Manager) Close() error {
 		return nil
 	}
 	m.closed = true
-	procs := make([]*proc, 0, len(m.accounts))
+	procs := make([]*proc, 0, len(m.accounts)+len(m.auth))
 	for _, p := range m.accounts {
+		procs = append(procs, p)
+	}
+	for _, p := range m.auth {
 		procs = append(procs, p)
 	}
 	m.mu.Unlock()

@@ -25,10 +25,15 @@ var (
 // call runs fn against the account's process. A failure of the call itself (not an error
 // the plugin reported) is reported to the process, which restarts it if it died.
 func call[T any](ctx context.Context, n *network, fn func(context.Context, *sdk.Client) (T, error)) (T, bool, error) {
-	ctx, cancel := n.p.m.withDeadline(ctx)
+	return callProc(ctx, n.p, fn)
+}
+
+// callProc is call on any of an account's processes (its own, or its authorizer).
+func callProc[T any](ctx context.Context, p *proc, fn func(context.Context, *sdk.Client) (T, error)) (T, bool, error) {
+	ctx, cancel := p.m.withDeadline(ctx)
 	defer cancel()
 	var zero T
-	c, gen, err := n.p.acquire(ctx)
+	c, gen, err := p.acquire(ctx)
 	if err != nil {
 		return zero, false, err
 	}
@@ -38,10 +43,10 @@ func call[T any](ctx context.Context, n *network, fn func(context.Context, *sdk.
 			// The request or the answer could not be encoded as protobuf (a string that is
 			// not UTF-8): the process is fine, and trying again cannot help. Retryable (an
 			// untyped error) made the API answer 503 "try again" and the publisher retry.
-			return v, true, sdk.Errorf(sdk.Permanent, "account %q: the call could not be encoded for the plugin (%v): a text is probably not valid UTF-8; correct it", n.p.acct.Name, status.Convert(err).Message())
+			return v, true, sdk.Errorf(sdk.Permanent, "account %q: the call could not be encoded for the plugin (%v): a text is probably not valid UTF-8; correct it", p.acct.Name, status.Convert(err).Message())
 		}
-		n.p.callFailed(gen, err)
-		return v, true, fmt.Errorf("account %q: %w", n.p.acct.Name, err)
+		p.callFailed(gen, err)
+		return v, true, fmt.Errorf("account %q: %w", p.acct.Name, err)
 	}
 	return v, false, err
 }

@@ -24,12 +24,13 @@ import (
 // proc is one account's plugin process, started on demand and restarted after a crash.
 type proc struct {
 	m    *Manager
-	acct Account
+	acct Account // as built; its Credentials are the first value of creds
 	cmd  command
 	log  *slog.Logger
 
 	mu        sync.Mutex
-	client    *plugin.Client // nil when not running
+	creds     map[string]string // the account's credentials now (SetCredentials)
+	client    *plugin.Client    // nil when not running
 	net       *sdk.Client
 	gen       uint64 // counts starts, so a late failure report cannot kill a newer process
 	desc      sdk.Description
@@ -38,10 +39,26 @@ type proc struct {
 	retryAt   time.Time
 	lastErr   error
 	stopped   bool
+	idle      *time.Timer // authorizer processes: stops the process once unused
 }
 
 func newProc(m *Manager, a Account, cmd command) *proc {
-	return &proc{m: m, acct: a, cmd: cmd, log: m.log.With("account", a.Name, "plugin", cmd.plugin)}
+	return &proc{m: m, acct: a, cmd: cmd, creds: a.Credentials, log: m.log.With("account", a.Name, "plugin", cmd.plugin)}
+}
+
+// settingsLocked is what Configure receives: the account's settings with its current
+// credentials merged over them.
+func (p *proc) settingsLocked() map[string]string {
+	return mergeSettings(p.acct.Settings, p.creds)
+}
+
+// current is the account as the process serves it now (its credentials included).
+func (p *proc) current() Account {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	a := p.acct
+	a.Credentials = p.creds
+	return a
 }
 
 // acquire returns the running process's client, starting it (Describe, Configure) if
@@ -68,7 +85,7 @@ func (p *proc) acquire(ctx context.Context) (*sdk.Client, uint64, error) {
 	}
 	client, net, desc, err := p.m.launch(ctx, p.cmd, p.log, true)
 	if err == nil {
-		if cerr := net.Configure(ctx, p.acct.Settings); cerr != nil {
+		if cerr := net.Configure(ctx, p.settingsLocked()); cerr != nil {
 			client.Kill()
 			err = fmt.Errorf("account %q: plugin %s refused its settings: %w", p.acct.Name, p.cmd.plugin, cerr)
 		} else if d, derr := net.Describe(ctx); derr == nil {
@@ -158,6 +175,9 @@ func (p *proc) stop() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.stopped = true
+	if p.idle != nil {
+		p.idle.Stop()
+	}
 	if p.client != nil {
 		p.client.Kill()
 		p.client, p.net = nil, nil
