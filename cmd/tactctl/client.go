@@ -48,7 +48,7 @@ func (e *APIError) hint() string {
 	case http.StatusUnauthorized:
 		return tokenHint
 	case http.StatusForbidden:
-		return "your user's role does not allow this; ask an admin ('tactctl user add NAME --role ROLE')"
+		return "your user's role does not allow this; ask an admin for a role that does ('tactctl user role NAME --role ROLE')"
 	case http.StatusNotFound:
 		return "check the name or id: 'tactctl campaign list', 'tactctl queue', 'tactctl incident list'"
 	case http.StatusConflict:

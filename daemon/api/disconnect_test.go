@@ -1,8 +1,11 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -203,3 +206,72 @@ type netError struct{ err error }
 
 func (e *netError) Error() string { return "write tcp: " + e.err.Error() }
 func (e *netError) Unwrap() error { return e.err }
+
+// applyStallingStore holds up the first approval until the request's context ends.
+type applyStallingStore struct {
+	queue.Store
+	entered chan struct{}
+	once    sync.Once
+}
+
+func (s *applyStallingStore) Apply(ctx context.Context, by queue.Actor, id, version int64, ev queue.Event, reason string) (*queue.Post, error) {
+	s.once.Do(func() {
+		s.entered <- struct{}{}
+		<-ctx.Done()
+	})
+	return s.Store.Apply(ctx, by, id, version, ev, reason)
+}
+
+// TestClientGoneDuringBulkApprove: a bulk approval whose client gives up stops there and
+// logs one DEBUG line, not an ERROR per post left.
+func TestClientGoneDuringBulkApprove(t *testing.T) {
+	e := newEnv(t)
+	e.campaign("summer", nil)
+	var ids []int64
+	for i := 0; i < 5; i++ {
+		ids = append(ids, e.post("summer", fmt.Sprintf("post %d", i), "+2h"))
+	}
+	logs := &logRecorder{}
+	st := &applyStallingStore{Store: e.store, entered: make(chan struct{}, 1)}
+	served := make(chan struct{}, 1)
+	h := api.New(api.Options{Store: st, Logger: slog.New(logs), Validator: lengthValidator{max: 50}})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+		served <- struct{}{}
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	body, _ := json.Marshal(api.BulkInput{IDs: ids})
+	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/api/v1/posts/approve", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+e.tokens[queue.RoleMarketer])
+	req.Header.Set("Content-Type", "application/json")
+	errc := make(chan error, 1)
+	go func() {
+		resp, err := srv.Client().Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		errc <- err
+	}()
+	select {
+	case <-st.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the bulk approval did not start")
+	}
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the client's request ended with %v, want context.Canceled", err)
+	}
+	select {
+	case <-served:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler did not return")
+	}
+	if errs := logs.at(slog.LevelError); len(errs) > 0 {
+		t.Fatalf("a client that went away was logged as %d errors: %q", len(errs), errs)
+	}
+	if dbg := logs.at(slog.LevelDebug); len(dbg) != 1 {
+		t.Fatalf("debug lines %q, want one", dbg)
+	}
+}

@@ -621,6 +621,11 @@ func (s *server) bulkApprove(w http.ResponseWriter, r *http.Request, u *queue.Us
 	res := BulkResult{Approved: []int64{}, Failed: []BulkFailure{}}
 	for _, id := range in.IDs {
 		if _, err := s.apply(r.Context(), u, id, 0, queue.EventApprove, ""); err != nil {
+			if ClientGone(r.Context(), err) {
+				// Nobody is left to read the answer: stop, and WriteError says so at DEBUG
+				// (the posts approved so far stay approved: each is its own transaction).
+				return err
+			}
 			status, body := Describe(err)
 			if status == http.StatusInternalServerError {
 				s.log.Error("api: bulk approve", "post", id, "err", err)
