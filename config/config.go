@@ -47,6 +47,14 @@ type Daemon struct {
 	// MediaFetch says whether POST /api/v1/media may take a URL, fetched once from a public
 	// server: "public" (the default) or "off" (uploads only).
 	MediaFetch string `toml:"media_fetch"`
+	// SecretsKey names where the key that encrypts connected accounts' credentials is read
+	// from: "file:/path" or "env:NAME", never the key itself. The key is 32 random bytes
+	// written in hex or base64 (docs/operations.md, "Connecting accounts"). Empty: accounts
+	// cannot be connected from tact, only configured with tokens in tact.toml.
+	SecretsKey string `toml:"secrets_key"`
+	// SecretsKeyBytes is the key SecretsKey names, read and decoded by Load (nil when
+	// SecretsKey is empty). It is a secret: never print it.
+	SecretsKeyBytes []byte `toml:"-"`
 }
 
 // Limits returns the bounds on each campaign that the store and the scheduler enforce.

@@ -2,6 +2,8 @@ package config
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -296,6 +298,13 @@ func (c *Config) validate(file string, loc *locator) Errors {
 			bad(loc.line("daemon", -1, "public_url"), "public_url %q in [daemon] must be an http:// or https:// URL (e.g. \"https://tact.example\")", d.PublicURL)
 		}
 	}
+	if d.SecretsKey != "" {
+		key, err := secretsKey(d.SecretsKey)
+		if err != nil {
+			bad(loc.line("daemon", -1, "secrets_key"), "secrets_key in [daemon]: %v", err)
+		}
+		d.SecretsKeyBytes = key
+	}
 	switch c.Database.Driver {
 	case "sqlite":
 	case "postgres":
@@ -375,6 +384,41 @@ func (c *Config) validate(file string, loc *locator) Errors {
 		}
 	}
 	return errs
+}
+
+// SecretsKeyBytes is the length of [daemon] secrets_key: an AES-256 key.
+const SecretsKeyBytes = 32
+
+// MakeSecretsKey is the command that makes a secrets_key file, for messages and docs.
+const MakeSecretsKey = "head -c32 /dev/urandom | base64 > /etc/tact/secrets.key && chmod 600 /etc/tact/secrets.key"
+
+// secretsKey reads the key ref names (file: or env: only) and decodes it from hex or
+// base64. Errors never repeat the key.
+func secretsKey(ref string) ([]byte, error) {
+	if !strings.HasPrefix(ref, "file:") && !strings.HasPrefix(ref, "env:") {
+		return nil, fmt.Errorf("must name where the key is read from, as file:/etc/tact/secrets.key or env:TACT_SECRETS_KEY, never the key itself (make one with: %s)", MakeSecretsKey)
+	}
+	v, err := Resolve(ref)
+	if err != nil {
+		return nil, err
+	}
+	where := strings.TrimPrefix(strings.TrimPrefix(ref, "file:"), "env:")
+	if strings.HasPrefix(ref, "env:") {
+		where = "environment variable " + where
+	}
+	v = strings.TrimSpace(v)
+	if b, err := hex.DecodeString(v); err == nil && len(b) == SecretsKeyBytes {
+		return b, nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(v); err == nil {
+			if len(b) == SecretsKeyBytes {
+				return b, nil
+			}
+			return nil, fmt.Errorf("%s holds %d bytes in base64; the key is %d random bytes: make one with %s", where, len(b), SecretsKeyBytes, MakeSecretsKey)
+		}
+	}
+	return nil, fmt.Errorf("%s does not hold %d bytes in hex or base64 (%d characters); make a key with %s", where, SecretsKeyBytes, len(v), MakeSecretsKey)
 }
 
 // Resolve turns a secret reference into its value: "env:NAME" reads an environment
