@@ -201,7 +201,7 @@ func TestRunMeasuresTheRealDaemon(t *testing.T) {
 	for _, want := range []string{"cold start to ready", "publish lateness p99 (8 posts", "GET /api/v1/posts?state=pending p99 (20/s for 1s)",
 		"errors / sent", "0 / 20", "tactd peak resident memory (VmHWM)", "plugin processes: count", "tactd with 300 queued posts",
 		"varied listings, no incident, p99 (20/s for 1s)", "incidents declared through the API (10 asked)",
-		"varied listings, 10 incidents open, p99 (20/s for 1s)", "tactd peak resident memory (VmHWM) after it"} {
+		"varied listings, 10 incidents open, p99 (20/s for 1s)", "tactd peak resident memory (VmHWM) after it", "approvals meanwhile (5/s; refused)"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("the table lacks %q:\n%s", want, table)
 		}

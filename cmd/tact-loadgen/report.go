@@ -54,10 +54,11 @@ func printTable(w io.Writer, o runOptions, info tableInfo, l, b *measurement) {
 	row("  largest plugin peak (VmHWM)", "", mb(l.End.PluginMaxPeak), mb(b.End.PluginMaxPeak), "")
 	if o.Incidents > 0 {
 		getRows(row, fmt.Sprintf("varied listings, no incident, p99 (%d/s for %s)", o.Rate, o.Duration), o.Duration, &l.Varied, &b.Varied)
-		row("  distinct requests, in turn", "", fmt.Sprint(l.Varied.Distinct), fmt.Sprint(b.Varied.Distinct), "")
+		variedRows(row, &l.Varied, &b.Varied)
 		row(fmt.Sprintf("incidents declared through the API (%d asked)", o.Incidents), "", incidentSummary(l), incidentSummary(b), "")
+		row("  tactd peak resident memory (VmHWM) once declared", "< 150 MB", mb(l.Declaring.Daemon.HWM), mb(b.Declaring.Daemon.HWM), verdict(l.Declaring.Daemon.HWM < targetRSS))
 		getRows(row, fmt.Sprintf("varied listings, %d incidents open, p99 (%d/s for %s)", o.Incidents, o.Rate, o.Duration), o.Duration, &l.Incident, &b.Incident)
-		row("  distinct requests, in turn", "", fmt.Sprint(l.Incident.Distinct), fmt.Sprint(b.Incident.Distinct), "")
+		variedRows(row, &l.Incident, &b.Incident)
 		row("  tactd peak resident memory (VmHWM) after it", "< 150 MB", mb(l.Final.Daemon.HWM), mb(b.Final.Daemon.HWM), verdict(l.Final.Daemon.HWM < targetRSS))
 	}
 	tw.Flush()
@@ -81,6 +82,14 @@ func getRows(row func(name, target, loaded, baseline, verdict string), name stri
 	row("  errors / sent", "0", fmt.Sprintf("%d / %d", l.Errors, l.Sent), fmt.Sprintf("%d / %d", b.Errors, b.Sent), "")
 	row("  tactd CPU during the GET load (cores)", "", cores(l.CPU, over), cores(b.CPU, over), "")
 	row("  answers built / kept (nothing changed since)", "", answerSplit(l), answerSplit(b), "")
+}
+
+// variedRows are the rows of a varied listings load beyond getRows: what it asked, and what
+// people did meanwhile.
+func variedRows(row func(name, target, loaded, baseline, verdict string), l, b *getPhase) {
+	row("  distinct listings, in turn", "", fmt.Sprint(l.Distinct), fmt.Sprint(b.Distinct), "")
+	row(fmt.Sprintf("  approvals meanwhile (%d/s; refused)", approvalsPerSecond), "", fmt.Sprintf("%d (%d)", l.Approved, l.Refused),
+		fmt.Sprintf("%d (%d)", b.Approved, b.Refused), "")
 }
 
 // incidentSummary says how many incidents were open for the incident load and what their

@@ -73,6 +73,7 @@ type measurement struct {
 	Declared         int           // incidents open during Incident
 	DeclareTook      time.Duration // to declare them all (each applies its rule's action)
 	Paused, Held     int           // campaigns paused and posts held once they were declared
+	Declaring        snapshot      // once they were declared
 	Final            snapshot      // after the incident load
 }
 
@@ -83,6 +84,8 @@ type getPhase struct {
 	CPU         time.Duration // tactd's CPU time during the load
 	Kept, Built float64       // listings answered from a kept answer, and built
 	Load        string        // the machine's 1-minute load average at the end
+	// Approved and Refused count the approvals made meanwhile (workQueue), if any.
+	Approved, Refused int
 }
 
 // runLoad measures the baseline (the same configuration on an empty data directory), then
@@ -198,7 +201,7 @@ func measure(ctx context.Context, o runOptions, tactd, dataDir, cfgPath string, 
 	}
 	client := newClient()
 	base := "http://" + addr
-	if m.Get, err = getLoad(ctx, o, client, d, base, tok, []string{base + "/api/v1/posts?state=pending"}); err != nil {
+	if m.Get, err = getLoad(ctx, o, client, d, base, tok, []string{base + "/api/v1/posts?state=pending"}, nil); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(stdout, "  GET load: %d sent, %d errors, p99 %s\n", m.Get.Sent, m.Get.Errors, percentile(m.Get.Latencies, 0.99).Round(10*time.Microsecond))
@@ -230,14 +233,23 @@ func measure(ctx context.Context, o runOptions, tactd, dataDir, cfgPath string, 
 }
 
 // getLoad runs the open-loop GET load of urls at the run's rate and reads what tactd did.
-func getLoad(ctx context.Context, o runOptions, client *http.Client, d *daemon, base, tok string, urls []string) (getPhase, error) {
+// Meanwhile it approves the posts approve (workQueue), if any.
+func getLoad(ctx context.Context, o runOptions, client *http.Client, d *daemon, base, tok string, urls []string, approve []int64) (getPhase, error) {
 	g := getPhase{Distinct: len(urls)}
 	kept0, built0, err := listAnswers(ctx, client, base)
 	if err != nil {
 		return g, err
 	}
 	cpu0 := cpuTime(d.cmd.Process.Pid)
+	worked := make(chan struct{})
+	go func() {
+		defer close(worked)
+		if len(approve) > 0 {
+			g.Approved, g.Refused = workQueue(ctx, newClient(), base, tok, approve, o.Duration)
+		}
+	}()
 	g.loadResult = openLoop(ctx, client, urls, tok, o.Rate, o.Duration)
+	<-worked
 	g.CPU = cpuTime(d.cmd.Process.Pid) - cpu0
 	kept1, built1, err := listAnswers(ctx, client, base)
 	if err != nil {
@@ -249,24 +261,31 @@ func getLoad(ctx context.Context, o runOptions, client *http.Client, d *daemon, 
 }
 
 // incidentLoad measures varied listings with no incident open, declares the incidents,
-// then measures the same kind of listings with them open.
+// then measures the same kind of listings with them open. During both, posts are approved
+// as people do (workQueue), so that pages are built again after each change.
 func incidentLoad(ctx context.Context, o runOptions, m *measurement, client *http.Client, d *daemon, base, tok string, stdout io.Writer) error {
+	work := int(o.Duration.Seconds()+1) * approvalsPerSecond
+	ids, err := pendingIDs(ctx, client, base, tok, 2*work)
+	if err != nil {
+		return err
+	}
+	first, second := ids[:len(ids)/2], ids[len(ids)/2:]
 	urls, err := variedListings(ctx, client, base, tok)
 	if err != nil {
 		return err
 	}
-	if m.Varied, err = getLoad(ctx, o, client, d, base, tok, urls); err != nil {
+	if m.Varied, err = getLoad(ctx, o, client, d, base, tok, urls, first); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "  varied listings, no incident: %d sent, %d errors, p99 %s\n", m.Varied.Sent, m.Varied.Errors,
 		percentile(m.Varied.Latencies, 0.99).Round(10*time.Microsecond))
 
-	ids, err := incidentRules(o.Rules, o.Incidents)
+	rules, err := incidentRules(o.Rules, o.Incidents)
 	if err != nil {
 		return err
 	}
 	t := time.Now()
-	if err := declareIncidents(ctx, client, base, tok, ids); err != nil {
+	if err := declareIncidents(ctx, client, base, tok, rules); err != nil {
 		return err
 	}
 	m.DeclareTook = time.Since(t)
@@ -275,13 +294,16 @@ func incidentLoad(ctx context.Context, o runOptions, m *measurement, client *htt
 		return err
 	}
 	m.Declared, m.Paused, m.Held = len(st.Open), st.Campaigns["paused"], st.Posts["held"]
+	if m.Declaring, err = d.snapshot(); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "  %d incidents declared in %s: %d campaigns paused, %d posts held\n", m.Declared,
 		m.DeclareTook.Round(time.Millisecond), m.Paused, m.Held)
 
 	if urls, err = variedListings(ctx, client, base, tok); err != nil {
 		return err
 	}
-	if m.Incident, err = getLoad(ctx, o, client, d, base, tok, urls); err != nil {
+	if m.Incident, err = getLoad(ctx, o, client, d, base, tok, urls, second); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "  varied listings, %d incidents open: %d sent, %d errors, p99 %s\n", m.Declared, m.Incident.Sent, m.Incident.Errors,
