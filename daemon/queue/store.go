@@ -18,6 +18,7 @@ type Store interface {
 	IncidentStore
 	UserStore
 	SessionStore
+	CredentialStore
 	Close() error
 }
 

@@ -77,6 +77,8 @@ func Run(t *testing.T, open Opener) {
 		{"SessionValidation", testSessionValidation},
 		{"SessionsEndWithTheUser", testSessionsEndWithTheUser},
 		{"SessionPruning", testSessionPruning},
+		{"CredentialLifecycle", testCredentialLifecycle},
+		{"AccountActivity", testAccountActivity},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
 	}
