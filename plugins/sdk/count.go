@@ -18,6 +18,8 @@ const MastodonURLLength = 23
 //   - CountMastodon: code points, except that every http(s) URL counts as 23 and a remote
 //     mention @user@domain counts as @user.
 //   - CountBytes: UTF-8 bytes.
+//   - CountX: X's weighted length (twitter-text): NFC, URLs as 23, emoji as 2, code points
+//     of Latin and other light scripts as 1, all others (CJK…) as 2.
 func Count(counting Counting, text string) int {
 	switch counting {
 	case CountGraphemes:
@@ -26,6 +28,8 @@ func Count(counting Counting, text string) int {
 		return countMastodon(text)
 	case CountBytes:
 		return len(text)
+	case CountX:
+		return countX(text)
 	default:
 		return utf8.RuneCountInString(text)
 	}

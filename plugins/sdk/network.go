@@ -45,6 +45,7 @@ const (
 	CountGraphemes Counting = "graphemes" // user-perceived characters (Bluesky)
 	CountMastodon  Counting = "mastodon"  // URLs as 23, @user@domain as @user, code points
 	CountBytes     Counting = "bytes"
+	CountX         Counting = "x" // X (Twitter): twitter-text's weighted length (count_x.go)
 )
 
 // Description is what Describe returns.

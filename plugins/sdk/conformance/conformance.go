@@ -208,13 +208,13 @@ func (c *checker) checkDescribe() {
 		bad = append(bad, "MaxLength and MaxMedia must not be negative")
 	}
 	switch d.Counting {
-	case sdk.CountRunes, sdk.CountGraphemes, sdk.CountMastodon, sdk.CountBytes:
+	case sdk.CountRunes, sdk.CountGraphemes, sdk.CountMastodon, sdk.CountBytes, sdk.CountX:
 	case "":
 		if d.MaxLength > 0 {
 			bad = append(bad, "MaxLength is set but Counting is empty; say how the length is counted")
 		}
 	default:
-		bad = append(bad, fmt.Sprintf("Counting %q is not one of runes, graphemes, mastodon, bytes", d.Counting))
+		bad = append(bad, fmt.Sprintf("Counting %q is not one of runes, graphemes, mastodon, bytes, x", d.Counting))
 	}
 	for _, cap := range d.Capabilities {
 		if !slices.Contains(knownCapabilities, cap) {
