@@ -10,6 +10,7 @@ import (
 
 	"github.com/tact-hq/tact/plugins/bluesky"
 	"github.com/tact-hq/tact/plugins/example"
+	"github.com/tact-hq/tact/plugins/linkedin"
 	"github.com/tact-hq/tact/plugins/mastodon"
 	"github.com/tact-hq/tact/plugins/outbox"
 	"github.com/tact-hq/tact/plugins/sdk"
@@ -24,6 +25,7 @@ func registry() map[string]func() sdk.Network {
 		"mastodon": func() sdk.Network { return mastodon.New() },
 		"bluesky":  func() sdk.Network { return bluesky.New() },
 		"webhook":  func() sdk.Network { return webhook.New() },
+		"linkedin": func() sdk.Network { return linkedin.New() },
 	}
 }
 
