@@ -19,6 +19,9 @@ const maxResponse = 4 << 20
 // call sends one request to the server and decodes a 2xx JSON answer into out (when out is
 // not nil). Any other answer becomes a typed sdk error, so callers only pass errors on.
 func (n *Network) call(ctx context.Context, method, path string, body io.Reader, contentType string, header http.Header, out any) (int, error) {
+	if err := n.usable(); err != nil {
+		return 0, err
+	}
 	n.mu.Lock()
 	server, token := n.server, n.token
 	n.mu.Unlock()
@@ -59,6 +62,22 @@ func (n *Network) call(ctx context.Context, method, path string, body io.Reader,
 		}
 	}
 	return resp.StatusCode, nil
+}
+
+// usable says why the account's token cannot be used now (nil: it can): the account is
+// not connected, or its token expired. Nothing is sent then: the posts wait (Auth) for a
+// person to connect the account.
+func (n *Network) usable() error {
+	n.mu.Lock()
+	token, expires := n.token, n.expires
+	n.mu.Unlock()
+	switch {
+	case token == "":
+		return sdk.Errorf(sdk.Auth, "mastodon: the account is not connected: connect it (tactctl account connect NAME, or the web UI's Accounts page), or set its token in tact.toml")
+	case !expires.IsZero() && !n.now().Before(expires):
+		return sdk.Errorf(sdk.Auth, "mastodon: the access token expired on %s: connect the account again", expires.UTC().Format("2 Jan 2006 15:04 MST"))
+	}
+	return nil
 }
 
 // statusError maps a non-2xx answer to the sdk's error kinds.

@@ -4,6 +4,11 @@
 // Settings: server (base URL), token (a bearer token with read and write scopes),
 // visibility (public, unlisted, private or direct; default public), language (ISO 639,
 // used when a post does not say), state_dir (a directory for the crash-recovery journal).
+// An account connected from tact (oauth.go) gets access_token, token_expires_at and the
+// other credential settings of sdk.CredentialSettings instead of token, with the client_id
+// and client_secret of the app registered on its server. Without either token the account
+// is configured but not connected: every call to the server answers Auth, so its posts are
+// held until a person connects it.
 //
 // Idempotency. Every status is sent with an Idempotency-Key header, which Mastodon honours
 // for an hour; GoToSocial and others ignore it. So the plugin does not rely on it: before a
@@ -70,7 +75,9 @@ var defaultMediaTypes = []string{
 	"audio/mpeg", "audio/ogg", "audio/wav", "audio/flac", "audio/mp4",
 }
 
-var settingKeys = []string{"server", "token", "visibility", "language", "state_dir"}
+var settingKeys = []string{"server", "token", "visibility", "language", "state_dir",
+	sdk.SettingAccessToken, sdk.SettingRefreshToken, sdk.SettingExpiresAt, sdk.SettingRefreshExpiresAt, sdk.SettingSubject,
+	settingClientID, settingClientSecret}
 
 // Network is one Mastodon account. Create it with New; the zero value is not usable.
 type Network struct {
@@ -87,7 +94,9 @@ type Network struct {
 	mu         sync.Mutex // guards the fields below, set by Configure
 	configured bool
 	server     string
-	token      string
+	token      string    // "" when the account is not connected
+	expires    time.Time // when token stops working (zero: never)
+	stateDir   string
 	visibility string
 	language   string
 	accountID  string
@@ -96,6 +105,9 @@ type Network struct {
 	mediaTypes []string
 	sizes      sizeLimits
 	journal    *journal
+
+	appsMu sync.Mutex              // guards apps; taken after publishMu, before mu
+	apps   map[string]registration // app registrations by redirect URI (oauth.go)
 }
 
 // Option changes how New builds a Network.
@@ -129,6 +141,7 @@ func New(opts ...Option) *Network {
 		maxMedia:      defaultMaxMedia,
 		mediaTypes:    defaultMediaTypes,
 		journal:       &journal{attempts: map[string]*attempt{}},
+		apps:          map[string]registration{},
 	}
 	for _, o := range opts {
 		o(n)
@@ -152,14 +165,19 @@ func (n *Network) Describe(ctx context.Context) (sdk.Description, error) {
 		Counting:      sdk.CountMastodon,
 		MaxMedia:      n.maxMedia,
 		MediaTypes:    slices.Clone(n.mediaTypes),
-		Capabilities:  []string{"delete", "lookup", "media", "trends"},
+		Capabilities:  []string{"delete", "lookup", "media", "trends", "oauth"},
 		SettingsKeys:  slices.Clone(settingKeys),
-		SecretSetting: []string{"token"},
+		SecretSetting: []string{"token", sdk.SettingAccessToken, sdk.SettingRefreshToken, settingClientSecret},
 	}, nil
 }
 
 // Configure checks the settings, verifies the token with the server, and reads the
-// server's limits. A rejected token is an Auth error; a bad setting is Permanent.
+// server's limits. A rejected token is an Auth error; a bad setting is Permanent. Without
+// a token (an account not connected yet, or the process that runs the connect flow) and
+// with a token that has expired, nothing is asked of the server: the account is
+// configured, and its calls to the server answer Auth. It may be called again on a
+// running process (new credentials): a failed Configure leaves the previous
+// configuration in place.
 func (n *Network) Configure(ctx context.Context, settings map[string]string) error {
 	if err := sdk.CheckSettingKeys("mastodon", settings, settingKeys); err != nil {
 		return err
@@ -170,9 +188,14 @@ func (n *Network) Configure(ctx context.Context, settings map[string]string) err
 		// Not repeated in full: a value read from env: may be a secret (docs/operations.md, "Secrets").
 		return sdk.Errorf(sdk.Permanent, "mastodon: setting \"server\" (%s) is not an http:// or https:// URL with a host: set it to the server's base URL, e.g. https://social.example", redact.SecretURL(server))
 	}
-	token := strings.TrimSpace(settings["token"])
+	creds, err := sdk.CredentialsFrom(settings)
+	if err != nil {
+		return err
+	}
+	token := strings.TrimSpace(creds.AccessToken)
 	if token == "" {
-		return sdk.Errorf(sdk.Permanent, "mastodon: setting \"token\" is empty: create an application token with read and write scopes and set it (e.g. token = \"env:TACT_MASTODON_TOKEN\")")
+		token = strings.TrimSpace(settings["token"])
+		creds.ExpiresAt = time.Time{}
 	}
 	visibility := settings["visibility"]
 	if visibility == "" {
@@ -190,20 +213,29 @@ func (n *Network) Configure(ctx context.Context, settings map[string]string) err
 
 	// The token is checked against the server with the fields set on a scratch copy, so a
 	// failed Configure leaves a previous configuration in place.
-	probe := &Network{client: n.client, now: n.now, log: n.log, server: server, token: token}
+	probe := &Network{client: n.client, now: n.now, log: n.log, server: server, token: token, expires: creds.ExpiresAt}
 	var account struct {
 		ID string `json:"id"`
 	}
-	if _, err := probe.call(ctx, http.MethodGet, "/api/v1/accounts/verify_credentials", nil, "", nil, &account); err != nil {
-		return err
+	maxLength, maxMedia, mediaTypes, sizes := defaultMaxLength, defaultMaxMedia, defaultMediaTypes, sizeLimits{image: defaultImageBytes, video: defaultVideoBytes}
+	switch err := probe.usable(); {
+	case err != nil:
+		n.log.Warn("mastodon: configured without a usable token: its posts are held until it is connected", "reason", err)
+	default:
+		if _, err := probe.call(ctx, http.MethodGet, "/api/v1/accounts/verify_credentials", nil, "", nil, &account); err != nil {
+			return err
+		}
+		if account.ID == "" {
+			return sdk.Errorf(sdk.Retryable, "mastodon: %s/api/v1/accounts/verify_credentials answered without an account id: is this a Mastodon-compatible server?", redact.URL(server))
+		}
+		maxLength, maxMedia, mediaTypes, sizes = probe.instanceLimits(ctx)
+		if !creds.ExpiresAt.IsZero() && creds.ExpiresAt.Sub(n.now()) < 7*24*time.Hour {
+			n.log.Warn("mastodon: the access token expires within 7 days", "expires_at", creds.ExpiresAt.Format(time.RFC3339))
+		}
 	}
-	if account.ID == "" {
-		return sdk.Errorf(sdk.Retryable, "mastodon: %s/api/v1/accounts/verify_credentials answered without an account id: is this a Mastodon-compatible server?", redact.URL(server))
-	}
-	maxLength, maxMedia, mediaTypes, sizes := probe.instanceLimits(ctx)
 
 	j := &journal{attempts: map[string]*attempt{}}
-	if dir := settings["state_dir"]; dir != "" {
+	if dir := settings["state_dir"]; dir != "" && account.ID != "" {
 		name := fmt.Sprintf("mastodon-%s-%s.jsonl", safeName(u.Host), safeName(account.ID))
 		if j, err = openJournal(filepath.Join(dir, name), n.now()); err != nil {
 			return sdk.Errorf(sdk.Permanent, "%v", err)
@@ -212,10 +244,16 @@ func (n *Network) Configure(ctx context.Context, settings map[string]string) err
 
 	n.publishMu.Lock()
 	defer n.publishMu.Unlock()
+	n.appsMu.Lock()
+	defer n.appsMu.Unlock()
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.configured = true
-	n.server, n.token, n.visibility, n.language = server, token, visibility, lang
+	if n.server != server {
+		clear(n.apps) // registered on another server
+	}
+	n.server, n.token, n.expires, n.visibility, n.language = server, token, creds.ExpiresAt, visibility, lang
+	n.stateDir = settings["state_dir"]
 	n.accountID = account.ID
 	n.maxLength, n.maxMedia, n.mediaTypes, n.sizes = maxLength, maxMedia, mediaTypes, sizes
 	n.journal = j

@@ -45,7 +45,6 @@ func TestConfigureChecksSettingsAndToken(t *testing.T) {
 	plugintest.WantKind(t, n.Configure(plugintest.Context(t), map[string]string{"server": srv.URL, "token": "wrong"}), sdk.Auth, "The access token is invalid")
 	plugintest.WantKind(t, n.Configure(plugintest.Context(t), map[string]string{"token": "x"}), sdk.Permanent, `setting "server"`)
 	plugintest.WantKind(t, n.Configure(plugintest.Context(t), map[string]string{"server": "social.example", "token": "x"}), sdk.Permanent, "base URL")
-	plugintest.WantKind(t, n.Configure(plugintest.Context(t), map[string]string{"server": srv.URL}), sdk.Permanent, `setting "token" is empty`)
 	plugintest.WantKind(t, n.Configure(plugintest.Context(t), settings(srv, "visibility", "friends")), sdk.Permanent, "public, unlisted, private or direct")
 	plugintest.WantKind(t, n.Configure(plugintest.Context(t), settings(srv, "servr", "x")), sdk.Permanent, `unknown setting "servr"`)
 	if _, err := n.Publish(plugintest.Context(t), sdk.Post{Text: "hi"}, "k"); err == nil {

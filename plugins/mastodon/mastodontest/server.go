@@ -3,7 +3,8 @@
 // bodies, 422 refusals, 429 with X-RateLimit-* headers, 202 for media still processing)
 // and keeps the statuses it holds, so tests can check what really got posted. Knobs make
 // it behave like other servers (GoToSocial ignores Idempotency-Key and refuses with 400)
-// or fail the way real servers do.
+// or fail the way real servers do. It also registers apps and runs the OAuth 2.0 code
+// flow with PKCE (oauth.go), so that accounts can be connected against it.
 package mastodontest
 
 import (
@@ -83,6 +84,9 @@ type Server struct {
 	// HoldCreates makes every status creation store the status and then never answer,
 	// until the client goes away: the plugin process dies while waiting.
 	HoldCreates bool
+	// TokenLifetime > 0 makes the tokens the OAuth flow issues expire after it, with
+	// refresh tokens, as Pleroma and Akkoma do (Mastodon's never expire; see oauth.go).
+	TokenLifetime time.Duration
 
 	faults      faketest.Queue[Fault]
 	dropCreates faketest.Countdown
@@ -95,6 +99,12 @@ type Server struct {
 	next     int
 	requests []string
 	revoked  bool
+
+	apps         map[string]*app   // by client_id
+	grants       map[string]*grant // authorization codes
+	tokens       map[string]issued // access tokens issued by the OAuth flow
+	refresh      map[string]issued // refresh tokens that are valid
+	issuedTokens []string
 }
 
 // TrendingLink is Mastodon's PreviewCard as GET /api/v1/trends/links answers it (the
@@ -126,6 +136,10 @@ func New() *Server {
 		media:         map[string]*media{},
 		idem:          map[string]*Status{},
 		next:          1000,
+		apps:          map[string]*app{},
+		grants:        map[string]*grant{},
+		tokens:        map[string]issued{},
+		refresh:       map[string]issued{},
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
@@ -190,15 +204,18 @@ var (
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, r.Method+" "+r.URL.Path)
-	revoked := s.revoked
 	s.mu.Unlock()
 	if f, ok := s.faults.Take(func(f Fault) bool { return f.Method == r.Method && strings.HasPrefix(r.URL.Path, f.Path) }); ok {
 		faketest.WriteCanned(w, f.Status, f.Header, f.Body)
 		return
 	}
+	if s.serveOAuth(w, r) {
+		return
+	}
 
-	if r.Header.Get("Authorization") != "Bearer "+s.Token || revoked {
-		fail(w, http.StatusUnauthorized, "The access token is invalid")
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if ok, why := s.tokenOK(token); !ok {
+		fail(w, http.StatusUnauthorized, why)
 		return
 	}
 	switch p := r.URL.Path; {

@@ -88,7 +88,7 @@ func Run(t *testing.T, cfg Config) {
 }
 
 // knownCapabilities are the capabilities the daemon understands.
-var knownCapabilities = []string{"lookup", "delete", "trends", "media"}
+var knownCapabilities = []string{"lookup", "delete", "trends", "media", "oauth"}
 
 // checker carries what earlier checks learned to the later ones.
 type checker struct {
