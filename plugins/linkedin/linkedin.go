@@ -84,7 +84,7 @@ var (
 		"api_url", "oauth_url",
 	}
 	secretKeys   = []string{"client_secret", sdk.SettingAccessToken, sdk.SettingRefreshToken}
-	capabilities = []string{"delete", "lookup", "media"}
+	capabilities = []string{"delete", "lookup", "media", "oauth"}
 
 	authorURN = regexp.MustCompile(`^urn:li:(person|organization):[A-Za-z0-9_-]+$`)
 	versionRE = regexp.MustCompile(`^20[0-9]{2}(0[1-9]|1[0-2])$`)

@@ -150,7 +150,9 @@ func (n *Network) Refresh(ctx context.Context, old sdk.Credentials) (sdk.Credent
 	if err != nil {
 		return sdk.Credentials{}, err
 	}
-	if creds.RefreshToken == "" {
+	if creds.RefreshToken == "" || (creds.RefreshToken == old.RefreshToken && !old.RefreshExpiresAt.IsZero()) {
+		// The same refresh token: LinkedIn does not extend it, and the end it gave first
+		// does not drift by a second with each renewal.
 		creds.RefreshToken, creds.RefreshExpiresAt = old.RefreshToken, old.RefreshExpiresAt
 	}
 	creds.Subject, creds.Extra = old.Subject, old.Extra

@@ -80,6 +80,14 @@ func (s *Server) Revoke(token string) {
 	}
 }
 
+// Time is the server's clock now (Now, moved on by Advance): give it to the plugin
+// (linkedin.WithClock) in tests that advance it.
+func (s *Server) Time() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.now()
+}
+
 // ExpiresAt is when token (access or refresh) expires, by the server's clock.
 func (s *Server) ExpiresAt(token string) time.Time {
 	s.mu.Lock()

@@ -503,9 +503,10 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request, g *grant, ve
 	post.URN = "urn:li:share:" + strconv.FormatInt(s.next, 10)
 	post.CreatedAt = now
 	s.posts = append(s.posts, post)
+	hold := s.HoldCreates // read under the lock a test's Posts() takes, for -race
 	s.mu.Unlock()
 
-	if s.HoldCreates {
+	if hold {
 		<-r.Context().Done()
 		return
 	}
