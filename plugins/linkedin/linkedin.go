@@ -248,7 +248,11 @@ func (n *Network) Configure(ctx context.Context, settings map[string]string) err
 	if msg, ok := ExpiryNotice(c.creds, n.now()); ok {
 		n.log.Warn(msg, "expires_at", c.creds.ExpiresAt, "refresh_expires_at", c.creds.RefreshExpiresAt)
 	}
-	if c.unusable != "" {
+	switch {
+	case c.token == "":
+		// The connect flow's own process runs without credentials: nothing to warn of.
+		n.log.Debug("linkedin: configured without an access token", "reason", c.unusable)
+	case c.unusable != "":
 		n.log.Warn("linkedin: the account cannot publish until a person acts", "reason", c.unusable)
 	}
 
