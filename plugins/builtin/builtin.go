@@ -15,6 +15,7 @@ import (
 	"github.com/tact-hq/tact/plugins/outbox"
 	"github.com/tact-hq/tact/plugins/sdk"
 	"github.com/tact-hq/tact/plugins/webhook"
+	"github.com/tact-hq/tact/plugins/x"
 )
 
 // registry maps each built-in plugin's name to its constructor. Add a network with one line.
@@ -26,6 +27,7 @@ func registry() map[string]func() sdk.Network {
 		"bluesky":  func() sdk.Network { return bluesky.New() },
 		"webhook":  func() sdk.Network { return webhook.New() },
 		"linkedin": func() sdk.Network { return linkedin.New() },
+		"x":        func() sdk.Network { return x.New() },
 	}
 }
 
