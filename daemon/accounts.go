@@ -3,25 +3,35 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/tact-hq/tact/config"
 	"github.com/tact-hq/tact/daemon/api"
+	"github.com/tact-hq/tact/daemon/connect"
 	"github.com/tact-hq/tact/daemon/metrics"
 	"github.com/tact-hq/tact/daemon/queue"
 	"github.com/tact-hq/tact/plugins/host"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
-// accounts answers api.Accounts from the configuration, the plugins' descriptions and the
-// health the publisher recorded. Settings never leave it.
+// accounts answers api.Accounts from the configuration, the plugins' descriptions, the
+// health the publisher recorded and the connections made from tact (daemon/connect).
+// Settings and credentials never leave it.
 type accounts struct {
 	cfg     *config.Config
 	store   queue.Store
 	plugins *host.Manager
+	connect *connect.Service // nil until wired
+	loc     *time.Location   // for the dates of needs-attention reasons
+	now     func() time.Time
 }
+
+// credentialSettings are the tact.toml settings that already connect an account, so that
+// an account configured with a token is not reported as waiting to be connected.
+var credentialSettings = []string{"token", sdk.SettingAccessToken, "app_password", "password"}
 
 func (a *accounts) Accounts(ctx context.Context) ([]api.AccountInfo, error) {
 	health := map[string]queue.AccountStatus{}
@@ -30,16 +40,37 @@ func (a *accounts) Accounts(ctx context.Context) ([]api.AccountInfo, error) {
 			health[s.Account] = s
 		}
 	}
+	creds := map[string]*queue.Credential{}
+	if cs, err := a.store.Credentials(ctx); err == nil {
+		for _, c := range cs {
+			creds[c.Account] = c
+		}
+	}
+	var names []string
+	for _, ac := range a.cfg.Accounts {
+		names = append(names, ac.Name)
+	}
+	activity := map[string]queue.AccountActivity{}
+	if as, err := a.store.AccountActivity(ctx, names); err == nil {
+		for _, x := range as {
+			activity[x.Account] = x
+		}
+	}
+	now := a.now()
 	var out []api.AccountInfo
 	for _, ac := range a.cfg.Accounts {
 		info := api.AccountInfo{Name: ac.Name, Plugin: ac.Plugin, Healthy: true}
 		if h, ok := health[ac.Name]; ok {
 			info.Healthy, info.Detail, info.UpdatedAt = h.Healthy, h.Detail, h.UpdatedAt
 		}
+		x := activity[ac.Name]
+		info.LastPublishedAt, info.LastError, info.LastErrorAt = x.LastPublishedAt, x.LastError, x.LastErrorAt
+		var caps []string
 		if n, err := a.plugins.Network(ac.Name); err == nil {
 			dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			if d, err := n.Describe(dctx); err == nil {
 				info.PluginVersion, info.MaxLength, info.Counting = d.Version, d.MaxLength, string(d.Counting)
+				caps = d.Capabilities
 			} else if ctx.Err() == nil {
 				// A plugin that does not start or answer cannot publish: the account needs a
 				// person as much as one with revoked credentials.
@@ -50,10 +81,90 @@ func (a *accounts) Accounts(ctx context.Context) ([]api.AccountInfo, error) {
 			}
 			cancel()
 		}
+		if m, err := a.methodFrom(ctx, ac, caps); err == nil {
+			info.Connect = string(m)
+		}
+		a.connection(&info, ac, creds[ac.Name], now)
 		out = append(out, info)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// connection fills what the account's connection made from tact says, and why it needs a
+// person.
+func (a *accounts) connection(info *api.AccountInfo, ac config.Account, c *queue.Credential, now time.Time) {
+	if c == nil {
+		if info.Connect != "" && !slices.ContainsFunc(credentialSettings, func(k string) bool { return ac.Settings[k] != "" }) {
+			info.Healthy = false
+			info.NeedsAttention = append(info.NeedsAttention, fmt.Sprintf("not connected: connect it on the Accounts page or with tactctl account connect %s", ac.Name))
+		}
+		return
+	}
+	info.Connection = &api.Connection{Kind: string(c.Kind), Subject: c.Subject, ConnectedAt: c.ConnectedAt, ConnectedBy: c.ConnectedBy,
+		TokenExpiresAt: c.ExpiresAt, RefreshExpiresAt: c.RefreshExpiresAt, RefreshedAt: c.RefreshedAt, RefreshAt: c.RefreshAt(), RefreshError: c.RefreshError}
+	if a.connect != nil {
+		if err := a.connect.Opens(c); err != nil {
+			info.Healthy = false
+			info.NeedsAttention = append(info.NeedsAttention, err.Error())
+		}
+	}
+	reasons := c.Attention(now, a.loc)
+	info.NeedsAttention = append(info.NeedsAttention, reasons...)
+	if c.NeedsPerson || (!c.ExpiresAt.IsZero() && !now.Before(c.ExpiresAt)) {
+		info.Healthy = false
+	}
+}
+
+// method says how account connects from tact (connect.Options.Method).
+func (a *accounts) method(ctx context.Context, account string) (connect.Method, error) {
+	for _, ac := range a.cfg.Accounts {
+		if ac.Name != account {
+			continue
+		}
+		var caps []string
+		if n, err := a.plugins.Network(account); err == nil {
+			dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			if d, err := n.Describe(dctx); err == nil {
+				caps = d.Capabilities
+			}
+			cancel()
+		}
+		return a.methodFrom(ctx, ac, caps)
+	}
+	return "", queue.Errorf(queue.NotFound, "account", "there is no account %q in tact.toml", account)
+}
+
+// methodFrom decides from the plugin: a plugin of connect.PasswordFields takes an app
+// password, one that lists "oauth" the consent page. caps are the capabilities the
+// account's process described (nil when it could not: then the plugin binary's own
+// description is read).
+func (a *accounts) methodFrom(ctx context.Context, ac config.Account, caps []string) (connect.Method, error) {
+	if _, ok := connect.PasswordFields[ac.Plugin]; ok {
+		return connect.Password, nil
+	}
+	if caps == nil {
+		if ps, err := a.plugins.Plugins(ctx); err == nil {
+			for _, p := range ps {
+				if p.Name == ac.Plugin {
+					caps = p.Features
+				}
+			}
+		}
+	}
+	if slices.Contains(caps, "oauth") {
+		return connect.OAuth, nil
+	}
+	return "", queue.Errorf(queue.Conflict, "account", "account %q cannot be connected from tact: its plugin %s connects no accounts (it lists no oauth capability); set its credentials in tact.toml", ac.Name, ac.Plugin)
+}
+
+func (a *accounts) pluginOf(account string) string {
+	for _, ac := range a.cfg.Accounts {
+		if ac.Name == account {
+			return ac.Plugin
+		}
+	}
+	return ""
 }
 
 // trends gathers the trending topics of accounts whose plugin offers them, as context.

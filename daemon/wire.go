@@ -17,6 +17,7 @@ import (
 	"github.com/tact-hq/tact/config"
 	"github.com/tact-hq/tact/daemon/api"
 	"github.com/tact-hq/tact/daemon/clock"
+	"github.com/tact-hq/tact/daemon/connect"
 	"github.com/tact-hq/tact/daemon/media"
 	"github.com/tact-hq/tact/daemon/metrics"
 	"github.com/tact-hq/tact/daemon/notify"
@@ -44,6 +45,7 @@ type app struct {
 	publisher *publish.Publisher
 	handler   http.Handler
 	accounts  *accounts
+	connect   *connect.Service
 
 	ready     chan struct{} // closed once the loops run: /readyz answers 200
 	loops     sync.WaitGroup
@@ -58,18 +60,24 @@ func Check(cfg *config.Config) error {
 		errs = append(errs, err)
 	}
 	// Resolving every account's plugin (built-in or in plugin_dir) starts no process.
-	if _, err := host.New(host.Config{PluginDir: cfg.Daemon.PluginDir, Executable: "/nonexistent/check-only", Builtins: builtin.Names()}, hostAccounts(cfg)); err != nil {
+	if _, err := host.New(host.Config{PluginDir: cfg.Daemon.PluginDir, Executable: "/nonexistent/check-only", Builtins: builtin.Names()}, hostAccounts(cfg, nil)); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
 
-func hostAccounts(cfg *config.Config) []host.Account {
+// journaling are the built-in plugins that keep a send journal in a state_dir, which the
+// daemon gives them under data_dir unless tact.toml names one (docs/operations.md).
+var journaling = map[string]bool{"mastodon": true, "linkedin": true, "x": true}
+
+// hostAccounts are the accounts of cfg for the plugin host, with the credentials of those
+// connected from tact (by account name; daemon/connect).
+func hostAccounts(cfg *config.Config, creds map[string]map[string]string) []host.Account {
 	var out []host.Account
 	for _, a := range cfg.Accounts {
 		settings := a.Settings
-		if a.Plugin == "mastodon" && settings["state_dir"] == "" {
-			// Some Mastodon-compatible servers ignore Idempotency-Key: the plugin's send
+		if journaling[a.Plugin] && settings["state_dir"] == "" {
+			// Networks without an idempotency key the plugin can rely on: the plugin's send
 			// journal is what lets a restarted plugin tell whether a publish went out.
 			settings = maps.Clone(settings)
 			if settings == nil {
@@ -77,7 +85,7 @@ func hostAccounts(cfg *config.Config) []host.Account {
 			}
 			settings["state_dir"] = filepath.Join(cfg.Daemon.DataDir, "plugins", a.Name)
 		}
-		out = append(out, host.Account{Name: a.Name, Plugin: a.Plugin, Settings: settings})
+		out = append(out, host.Account{Name: a.Name, Plugin: a.Plugin, Settings: settings, Credentials: creds[a.Name]})
 	}
 	return out
 }
@@ -112,16 +120,31 @@ func (d *Daemon) start(ctx context.Context) (_ *app, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("rules refused, the daemon does not start with an invalid rule set:\n%w", err)
 	}
+	// Accounts connected from tact start with their credentials, opened with secrets_key.
+	creds, credErrs := connect.Load(ctx, a.store, cfg.Daemon.SecretsKeyBytes)
+	for _, err := range credErrs {
+		d.Logger.Error("connected account's credentials cannot be used: it publishes nothing until this is fixed", "err", err)
+	}
 	a.plugins, err = host.New(host.Config{
 		PluginDir:  cfg.Daemon.PluginDir,
 		Executable: d.Executable,
 		Builtins:   builtin.Names(),
 		Logger:     d.Logger,
-	}, hostAccounts(cfg))
+	}, hostAccounts(cfg, creds))
 	if err != nil {
 		return nil, err
 	}
-	a.accounts = &accounts{cfg: cfg, store: a.store, plugins: a.plugins}
+	zone, err := time.LoadLocation(cfg.Daemon.TimeZone)
+	if err != nil {
+		zone = time.UTC
+	}
+	a.accounts = &accounts{cfg: cfg, store: a.store, plugins: a.plugins, loc: zone, now: time.Now}
+	a.connect, err = connect.New(connect.Options{Store: a.store, Plugins: a.plugins, Method: a.accounts.method, Plugin: a.accounts.pluginOf,
+		Key: cfg.Daemon.SecretsKeyBytes, PublicURL: cfg.Daemon.PublicURL, Clock: clock.Real{}, Logger: d.Logger})
+	if err != nil {
+		return nil, err
+	}
+	a.accounts.connect = a.connect
 
 	a.watcher, err = watch.New(watch.Options{
 		Store: a.store, Rules: a.rules, Feeds: cfg.Feeds, Notifier: a.notifier, Logger: d.Logger,
@@ -163,13 +186,13 @@ func (d *Daemon) start(ctx context.Context) (_ *app, err error) {
 	ui := web.New(web.Options{
 		Store: a.store, Logger: d.Logger, Validator: validator, Accounts: a.accounts, Rules: a.rules,
 		Watch: a.watcher, Warnings: a.watcher, Kicker: a.publisher, Media: a.media, DefaultTimeZone: cfg.Daemon.TimeZone,
-		SessionKey: key, SecureCookies: strings.HasPrefix(cfg.Daemon.PublicURL, "https://"),
+		SessionKey: key, SecureCookies: strings.HasPrefix(cfg.Daemon.PublicURL, "https://"), Connector: a.connect,
 	})
 	apiHandler := api.New(api.Options{
 		Store: a.store, Logger: d.Logger, Validator: validator, Accounts: a.accounts, Rules: a.rules,
 		Watch: a.watcher, Warnings: a.watcher, Kicker: a.publisher, Schedule: schedule.Validate,
 		DefaultTimeZone: cfg.Daemon.TimeZone, DefaultLate: cfg.Daemon.Late.Duration, Version: Version, SessionUser: ui.SessionUser,
-		AnswerCounts: answers, Media: a.media, MediaFetcher: fetcher,
+		AnswerCounts: answers, Media: a.media, MediaFetcher: fetcher, Connector: a.connect,
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", apiHandler)
@@ -195,6 +218,7 @@ func (a *app) startLoops(ctx context.Context) {
 	run("rule file watcher", a.rules.Watch)
 	run("watcher", a.watcher.Run)
 	run("publisher", a.publisher.Run)
+	run("token refresher", a.connect.Run)
 	close(a.ready)
 }
 
@@ -313,7 +337,7 @@ func restartOnly(old, cur *config.Config) []string {
 	if old.Daemon.Listen != cur.Daemon.Listen || old.Daemon.DataDir != cur.Daemon.DataDir || old.Daemon.PluginDir != cur.Daemon.PluginDir ||
 		old.Daemon.TimeZone != cur.Daemon.TimeZone || old.Daemon.Late != cur.Daemon.Late || fmt.Sprint(old.Daemon.Rules) != fmt.Sprint(cur.Daemon.Rules) ||
 		old.Daemon.PublicURL != cur.Daemon.PublicURL || old.Daemon.ShutdownGrace != cur.Daemon.ShutdownGrace ||
-		old.Daemon.Limits() != cur.Daemon.Limits() {
+		old.Daemon.Limits() != cur.Daemon.Limits() || old.Daemon.SecretsKey != cur.Daemon.SecretsKey {
 		out = append(out, "[daemon]")
 	}
 	if fmt.Sprint(old.Accounts) != fmt.Sprint(cur.Accounts) {

@@ -58,6 +58,8 @@ type Options struct {
 	// AnswerCounts, if set, counts how the queue listing's requests were answered (kept
 	// or built; see answers.go), for /metrics.
 	AnswerCounts *AnswerCounts
+	// Connector connects accounts (connect.go); nil answers 503.
+	Connector Connector
 }
 
 // server holds the options and the route table.
@@ -253,7 +255,8 @@ func (s *server) table() []route {
 		{"POST", "/api/v1/rules/reload", admin, "Reload the rule files (on error the previous rules stay in force)", nil, nil, RulesStatus{}, ok, s.rulesReload},
 		{"POST", "/api/v1/rules/preview", admin, "Dry-run rule files against the live queue and recent context", nil, PreviewInput{}, Preview{}, ok, s.rulesPreview},
 
-		{"GET", "/api/v1/accounts", viewer, "Configured accounts and their health (never their settings)", nil, nil, List[AccountInfo]{}, ok, s.listAccounts},
+		{"GET", "/api/v1/accounts", viewer, "Configured accounts and their health: connected as whom, token expiry, last publish, last error, what needs attention (never their settings or tokens)", nil, nil, List[AccountInfo]{}, ok, s.listAccounts},
+		{"POST", "/api/v1/accounts/{name}/connect", admin, "Connect an account: the network's consent page to open (OAuth; it sends the browser back to public_url/oauth/callback), or, with settings, an app password tried and kept encrypted", nil, ConnectInput{}, ConnectAnswer{}, ok, s.connectAccount},
 		{"GET", "/api/v1/plugins", viewer, "Plugins in use and the accounts they serve", nil, nil, List[PluginInfo]{}, ok, s.listPlugins},
 
 		{"GET", "/api/v1/users", admin, "List users", nil, nil, List[*queue.User]{}, ok, s.listUsers},

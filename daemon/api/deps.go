@@ -30,6 +30,17 @@ type AccountInfo struct {
 	Healthy       bool      `json:"healthy"`
 	Detail        string    `json:"detail,omitempty"`
 	UpdatedAt     time.Time `json:"updated_at,omitzero"`
+	// Connect is how the account is connected from tact: "oauth" (the network's consent
+	// page), "password" (an app password), or "" (its credentials are in tact.toml only).
+	Connect string `json:"connect,omitempty"`
+	// Connection is the connection made from tact (connect.go); nil when there is none.
+	Connection *Connection `json:"connection,omitempty"`
+	// LastPublishedAt is the account's last publish; LastError its last delivery error.
+	LastPublishedAt time.Time `json:"last_published_at,omitzero"`
+	LastError       string    `json:"last_error,omitempty"`
+	LastErrorAt     time.Time `json:"last_error_at,omitzero"`
+	// NeedsAttention lists why the account needs a person, each with what to do.
+	NeedsAttention []string `json:"needs_attention,omitempty"`
 }
 
 // Accounts lists configured accounts and plugins.

@@ -163,6 +163,19 @@ func (s *Service) RedirectURI() (string, error) {
 	return strings.TrimRight(s.opt.PublicURL, "/") + CallbackPath, nil
 }
 
+// CanConnect says why no account can be connected by m now (nil: they can): no
+// secrets_key, and for OAuth no public_url. The accounts page shows it up front.
+func (s *Service) CanConnect(m Method) error {
+	if s.sealer == nil {
+		return errNoKey()
+	}
+	if m == OAuth {
+		_, err := s.RedirectURI()
+		return err
+	}
+	return nil
+}
+
 // method checks that account exists and connects by m.
 func (s *Service) method(ctx context.Context, account string, want Method) error {
 	got, err := s.opt.Method(ctx, account)

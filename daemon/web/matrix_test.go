@@ -164,11 +164,12 @@ func refused(status int, loc string) bool {
 func TestRoleMatrixWebUI(t *testing.T) {
 	m := newMatrix(t)
 	public := map[string]func(t *testing.T, m *matrix){
-		"GET /login":   matrixLoginPage,
-		"POST /login":  matrixLogin,
-		"POST /logout": matrixLogout,
-		"GET /static/": matrixStatic,
-		" /":           matrixNotFound,
+		"GET /login":          matrixLoginPage,
+		"POST /login":         matrixLogin,
+		"POST /logout":        matrixLogout,
+		"GET /static/":        matrixStatic,
+		" /":                  matrixNotFound,
+		"GET /oauth/callback": matrixOAuthCallback,
 	}
 	seen := map[string]bool{}
 	for _, rt := range m.f.handler.Routes() {

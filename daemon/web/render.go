@@ -12,7 +12,7 @@ import (
 )
 
 // pageNames are the templates under templates/, each rendered inside layout.html.
-var pageNames = []string{"login", "error", "queue", "edit", "import", "calendar", "campaigns", "resume", "incidents", "rules", "audit"}
+var pageNames = []string{"login", "error", "queue", "edit", "import", "calendar", "campaigns", "resume", "incidents", "rules", "audit", "accounts", "leaving", "connected"}
 
 var funcs = template.FuncMap{
 	"join":   strings.Join,

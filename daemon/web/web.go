@@ -50,6 +50,9 @@ type Options struct {
 	Kicker    api.Kicker
 	// Media keeps attachments: posts' thumbnails and uploads from the edit form.
 	Media api.MediaStore
+	// Connector connects accounts from the accounts page (accounts.go); nil: the page says
+	// connecting is not available.
+	Connector Connector
 	// DefaultTimeZone (IANA) is used for campaigns without a zone and for pages that are
 	// not about one campaign (calendar, incidents, audit). Empty means UTC.
 	DefaultTimeZone string
@@ -139,6 +142,10 @@ func (h *Handler) routes() {
 	m.Handle("GET /rules", h.page(read, h.rulesPage))
 	m.Handle("POST /rules/reload", h.action(queue.RoleAdmin, h.reloadRules))
 	m.Handle("GET /audit", h.page(read, h.auditPage))
+	m.Handle("GET /accounts", h.page(queue.RoleAdmin, h.accountsPage))
+	m.Handle("POST /accounts/{name}/connect", h.action(queue.RoleAdmin, h.connectAccount))
+	m.Handle("POST /accounts/{name}/password", h.action(queue.RoleAdmin, h.connectPassword))
+	m.HandleFunc("GET /oauth/callback", h.oauthCallback)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, nil, http.StatusNotFound, "There is no page at "+r.URL.Path+".", "Use the menu above.")
 	})
