@@ -503,4 +503,3 @@ func extras(settings map[string]string) map[string]string {
 	}
 	return out
 }
-
