@@ -76,6 +76,9 @@ type Watcher struct {
 
 	// changed wakes the expiry loop when incidents opened, moved or closed.
 	changed chan struct{}
+
+	// pages keeps the open incidents as the queue's pages last read them (warnings.go).
+	pages pageCache
 }
 
 var (
