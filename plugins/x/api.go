@@ -132,7 +132,7 @@ func statusError(method, path string, status int, h http.Header, body []byte, no
 	case status == http.StatusForbidden && strings.Contains(p.Type, "client-forbidden"):
 		return sdk.Errorf(sdk.Permanent, "%s: the X app is not allowed this endpoint: in X's developer console, attach the app to a project with API access", where)
 	case status == http.StatusForbidden && strings.Contains(strings.ToLower(p.Detail), "not permitted"):
-		return sdk.Errorf(sdk.Permanent, "%s: the account's token lacks a scope the plugin needs (tweet.read tweet.write users.read offline.access media.write): connect the account again", where)
+		return sdk.Errorf(sdk.Permanent, "%s: the account's token lacks a scope the plugin needs (tweet.read tweet.write users.read offline.access media.write), or the X account is locked or suspended: connect the account again, or check it on X", where)
 	case status == http.StatusTooManyRequests:
 		return sdk.RateLimit(rateLimitWait(h, now), "%s", where)
 	case status == http.StatusRequestTimeout || status >= 500:

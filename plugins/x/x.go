@@ -399,6 +399,10 @@ func (n *Network) Publish(ctx context.Context, p sdk.Post, idempotencyKey string
 	switch {
 	case prev != nil && prev.Receipt != nil:
 		return *prev.Receipt, nil
+	case inFlight && prev.User != "" && prev.User != user:
+		return sdk.Receipt{}, sdk.Errorf(sdk.Retryable,
+			"x: cannot tell whether key %q was published: it was sent as X user %s and the account is now connected as another: look at that account's posts since %s and decide",
+			idempotencyKey, prev.User, prev.Sending.Format(time.RFC3339))
 	case inFlight:
 		// An earlier send with this key got no answer: the post may exist. The daemon
 		// normally calls Lookup first; this covers a direct retry.

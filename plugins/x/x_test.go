@@ -452,3 +452,26 @@ func waitFor(t *testing.T, cond func() bool) {
 }
 
 func timeline(srv *xtest.Server) string { return "/2/users/" + srv.UserID + "/tweets" }
+
+// A key sent without an answer as one X user, then the tact account connected as another:
+// the first user's posts are not the second's to search, so neither Lookup nor a resend
+// decides; nothing is posted again.
+func TestAnotherUserCannotTell(t *testing.T) {
+	srv := newServer(t)
+	dir := t.TempDir()
+	ctx := plugintest.Context(t)
+	first := configure(t, x.New(), connectedSettings(srv, srv.IssueTokens(), "state_dir", dir))
+	srv.DropAfterCreate(1)
+	if _, err := first.Publish(ctx, sdk.Post{Text: "Lost"}, "k"); sdk.KindOf(err) != sdk.Retryable {
+		t.Fatalf("Publish = %v", err)
+	}
+	srv.UserID, srv.Username = "42", "otherbrand"
+	second := configure(t, x.New(), connectedSettings(srv, srv.IssueTokens(), "state_dir", dir))
+	_, _, err := second.Lookup(ctx, "k")
+	plugintest.WantKind(t, err, sdk.Retryable, "connected as another")
+	_, err = second.Publish(ctx, sdk.Post{Text: "Lost"}, "k")
+	plugintest.WantKind(t, err, sdk.Retryable, "connected as another")
+	if n := srv.Count("POST", "/2/tweets"); n != 1 {
+		t.Fatalf("%d creations, want 1", n)
+	}
+}
