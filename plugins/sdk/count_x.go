@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rivo/uniseg"
 	"golang.org/x/net/idna"
@@ -69,10 +70,10 @@ func xPlainWeight(rs []rune) int {
 // its range instead, which gives the same 2 for every emoji but © and ®, which twemoji
 // only reads as emoji with a variation selector.
 func isEmojiSequence(cluster string) bool {
-	rs := []rune(cluster)
-	if len(rs) < 2 {
+	if utf8.RuneCountInString(cluster) < 2 {
 		return false
 	}
+	rs := []rune(cluster)
 	first := rs[0]
 	switch {
 	case first >= 0x1F1E6 && first <= 0x1F1FF: // a flag: two regional indicators
@@ -213,12 +214,32 @@ func (sc *urlScanner) accept(m urlMatch) [][2]int {
 }
 
 func protocolLen(rs []rune) int {
+	if !hasPrefixFold(rs, "http") {
+		return 0
+	}
 	for _, p := range []string{"http://", "https://"} {
-		if len(rs) >= len(p) && strings.EqualFold(string(rs[:len(p)]), p) {
+		if hasPrefixFold(rs, p) {
 			return len(p)
 		}
 	}
 	return 0
+}
+
+// hasPrefixFold reports whether rs starts with the lower-case ASCII prefix, in any case.
+func hasPrefixFold(rs []rune, prefix string) bool {
+	if len(rs) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		r := rs[i]
+		if r >= 'A' && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		if r != rune(prefix[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // matchDomain matches subdomains and a domain name, each a label followed by a dot, then
@@ -291,7 +312,7 @@ func (sc *urlScanner) findTLD(p, limit int) int {
 	if p >= limit {
 		return -1
 	}
-	if limit-p > 4 && strings.EqualFold(string(rs[p:p+4]), "xn--") {
+	if limit-p > 4 && hasPrefixFold(rs[p:limit], "xn--") {
 		q := p + 4
 		for q < limit && (isASCIIAlnum(rs[q]) || rs[q] == '-') {
 			q++
@@ -487,8 +508,19 @@ func urlMayFollow(r rune) bool {
 // isDomainChar: anything but punctuation, spaces, directional marks and the characters
 // X refuses.
 func isDomainChar(r rune) bool {
-	return !strings.ContainsRune(`!'#%&()*+,\-./:;<=>?@[]^_{|}~$`, r) && !isXSpace(r) && !isInvalidX(r) && !isDirectional(r)
+	if r < 0x80 {
+		return !asciiPunct[r] && !isXSpace(r)
+	}
+	return !isXSpace(r) && !isInvalidX(r) && !isDirectional(r)
 }
+
+// asciiPunct is twitter-text's punctuation, which ends a domain label.
+var asciiPunct = func() (t [0x80]bool) {
+	for _, r := range `!'#%&()*+,\-./:;<=>?@[]^_{|}~$` {
+		t[r] = true
+	}
+	return t
+}()
 
 func isXSpace(r rune) bool {
 	switch {

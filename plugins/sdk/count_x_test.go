@@ -175,3 +175,12 @@ func FuzzCountX(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCountX counts a typical post: text, a link, a bare domain, emoji.
+func BenchmarkCountX(b *testing.B) {
+	text := "Spring sale 🌸 20% off everything in Lisbon this weekend only — book at https://shop.example.com/spring?utm=x or visit example.com. " +
+		"Trams, pastéis de nata and views from the Miradouro. 🇵🇹👍🏽 #Lisbon #Travel"
+	for b.Loop() {
+		Count(CountX, text)
+	}
+}
