@@ -420,6 +420,32 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("the live count of an X account is X's, counted by the server", func(t *testing.T) {
+		f := mustFixture(t)
+		c := f.campaign("x-launch", []string{"brand-x"}, []string{"promotion"})
+		f.post("xpost", c, time.Now().Add(48*time.Hour), "Launch day")
+		p := f.posts["xpost"]
+		b := newTab(t, browser, f.srv.URL)
+		b.login(f.tokens[queue.RoleMarketer])
+		area := fmt.Sprintf("#text-%d", p.ID)
+		counter := fmt.Sprintf(`[data-len-for="%d"]`, p.ID)
+		// 13 Latin characters, a bare domain (23), a space and two CJK characters (2 each): 41 by X's
+		// rules, 27 by code points.
+		b.do(
+			chromedp.Navigate(fmt.Sprintf("%s/posts/%d/edit", f.srv.URL, p.ID)),
+			chromedp.WaitVisible(chromedp.CSS(area)),
+			chromedp.Clear(chromedp.CSS(area)),
+			chromedp.SendKeys(chromedp.CSS(area), "Launch today example.com 日本"),
+		)
+		deadline := time.Now().Add(10 * time.Second)
+		for b.text(counter) != "41 / 280" {
+			if time.Now().After(deadline) {
+				t.Fatalf("the X counter shows %q, want \"41 / 280\"", b.text(counter))
+			}
+			time.Sleep(50 * time.Millisecond) // polling the page for the debounced answer
+		}
+	})
+
 	t.Run("marketer attaches an image from the edit page and sees its thumbnail", func(t *testing.T) {
 		f := mustFixture(t)
 		b := newTab(t, browser, f.srv.URL)

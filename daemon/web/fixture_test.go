@@ -34,6 +34,7 @@ import (
 var testAccounts = []api.AccountInfo{
 	{Name: "brand-mastodon", Plugin: "mastodon", MaxLength: 500, Counting: string(sdk.CountMastodon), Healthy: true},
 	{Name: "brand-bluesky", Plugin: "bluesky", MaxLength: 300, Counting: string(sdk.CountGraphemes), Healthy: true},
+	{Name: "brand-x", Plugin: "x", MaxLength: 280, Counting: string(sdk.CountX), Healthy: true}, // in no seeded campaign
 }
 
 type staticAccounts []api.AccountInfo

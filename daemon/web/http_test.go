@@ -522,3 +522,28 @@ func TestMissedAndUnknownPosts(t *testing.T) {
 		t.Fatalf("after 'It went out': %s", got)
 	}
 }
+
+// GET /count measures a text as a network counts it, for the live counter of countings the
+// browser does not repeat (X's), to logged-in users only.
+func TestCountEndpoint(t *testing.T) {
+	f := mustFixture(t)
+	c := f.client()
+	if resp, _ := c.do("GET", "/count?counting=x&text=hi", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("GET /count without a session: %d, want a redirect to the login", resp.StatusCode)
+	}
+	c.login(f.tokens[queue.RoleViewer])
+	for _, tc := range []struct{ counting, text, want string }{
+		{"x", "Launch today example.com 日本", `{"length":41}`},
+		{"x", "https://tact.com/a/very/long/path/that/counts/twenty-three", `{"length":23}`},
+		{"mastodon", "https://tact.example/a/very/long/path/that/counts/twenty-three", `{"length":23}`},
+		{"graphemes", "👨‍👩‍👧", `{"length":1}`},
+	} {
+		resp, body := c.do("GET", "/count?counting="+tc.counting+"&text="+url.QueryEscape(tc.text), nil)
+		if resp.StatusCode != 200 || strings.TrimSpace(body) != tc.want || resp.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("count %s %q: %d %s, want %s", tc.counting, tc.text, resp.StatusCode, body, tc.want)
+		}
+	}
+	if resp, _ := c.do("GET", "/count?counting=x&text=%ff", nil); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("invalid UTF-8: %d, want 400", resp.StatusCode)
+	}
+}

@@ -128,6 +128,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /posts/{id}/media", h.actionUpTo(queue.RoleMarketer, h.uploadLimit(), h.attachMedia))
 	m.Handle("POST /posts/{id}/media/remove", h.action(queue.RoleMarketer, h.detachMedia))
 	m.Handle("GET /media/{id}", h.page(read, h.serveMedia))
+	m.Handle("GET /count", h.page(read, h.countText))
 	m.Handle("GET /import", h.page(read, h.importPage))
 	m.Handle("POST /import", h.action(queue.RoleMarketer, h.importCSV))
 	m.Handle("GET /calendar", h.page(read, h.calendarPage))

@@ -1,7 +1,9 @@
 // tact web UI: live length counts while a post is edited. The page works without this
 // script; it only saves a round trip. The counting rules repeat daemon/web/count.go
 // (keep the two in step): graphemes, code points, UTF-8 bytes, or Mastodon's (URLs count
-// 23, @user@domain counts as @user).
+// 23, @user@domain counts as @user). X's weighted counting (twitter-text: URLs found by
+// their top-level domain, emoji, CJK) is not repeated here: the server counts it (GET
+// /count), a moment after typing stops.
 (function () {
   "use strict";
   var urlRe = /https?:\/\/[^\s<>"]+/g;
@@ -24,9 +26,33 @@
         var total = codePoints(rest);
         (rest.match(urlRe) || []).forEach(function (u) { total -= codePoints(u) - 23; });
         return total;
+      case "x":
+        return null; // counted by the server
       default:
         return codePoints(text);
     }
+  }
+
+  function show(el, n) {
+    var max = parseInt(el.getAttribute("data-max"), 10) || 0;
+    el.textContent = max ? n + " / " + max : String(n);
+    if (el.parentElement) { el.parentElement.classList.toggle("over", max > 0 && n > max); }
+  }
+
+  // serverCount asks the daemon for counts the browser does not repeat; only the answer to
+  // the latest text of each counter is shown.
+  var pending = {};
+  function serverCount(el, text, counting) {
+    var key = el.getAttribute("data-len-for") + "/" + counting;
+    clearTimeout(pending[key]);
+    pending[key] = setTimeout(function () {
+      var asked = text;
+      fetch("/count?counting=" + encodeURIComponent(counting) + "&text=" + encodeURIComponent(text), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (a) { if (a && el.getAttribute("data-asked") === asked) { show(el, a.length); } })
+        .catch(function () {});
+      el.setAttribute("data-asked", asked);
+    }, 250);
   }
 
   function normalise(s) { return s.replace(/\r\n/g, "\n").trim(); }
@@ -45,10 +71,10 @@
     var id = ta.getAttribute("data-count-source");
     var text = normalise(ta.value);
     document.querySelectorAll('[data-len-for="' + id + '"]').forEach(function (el) {
-      var max = parseInt(el.getAttribute("data-max"), 10) || 0;
-      var n = length(text, el.getAttribute("data-counting"));
-      el.textContent = max ? n + " / " + max : String(n);
-      if (el.parentElement) { el.parentElement.classList.toggle("over", max > 0 && n > max); }
+      var counting = el.getAttribute("data-counting");
+      var n = length(text, counting);
+      if (n === null) { serverCount(el, text, counting); return; }
+      show(el, n);
     });
   });
 })();
