@@ -46,7 +46,8 @@ loadtest:
 FUZZTIME ?= 60s
 FUZZ_TARGETS := FuzzParse:./rules FuzzMatch:./rules FuzzConfig:./config \
 	FuzzCSVImport:./daemon/importer FuzzAPIJSON:./daemon/api FuzzAppendIndented:./daemon/api \
-	FuzzParseList:./daemon/sqlite FuzzSafeNext:./daemon/web FuzzSessionCookie:./daemon/web FuzzMediaUpload:./daemon/api
+	FuzzParseList:./daemon/sqlite FuzzSafeNext:./daemon/web FuzzSessionCookie:./daemon/web FuzzMediaUpload:./daemon/api \
+	FuzzPut:./daemon/media FuzzCountX:./plugins/sdk FuzzCommentary:./plugins/linkedin
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "== $${t%%:*} ($${t#*:}, $(FUZZTIME))"; \
