@@ -209,11 +209,11 @@ func (s *Service) Start(ctx context.Context, by *queue.User, account string) (St
 	if s.sealer == nil {
 		return Started{}, errNoKey()
 	}
-	redirect, err := s.RedirectURI()
-	if err != nil {
+	if err := s.method(ctx, account, OAuth); err != nil {
 		return Started{}, err
 	}
-	if err := s.method(ctx, account, OAuth); err != nil {
+	redirect, err := s.RedirectURI()
+	if err != nil {
 		return Started{}, err
 	}
 	verifier, state := randomToken(), randomToken()

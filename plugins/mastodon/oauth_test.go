@@ -94,7 +94,7 @@ func TestConnectThroughTheServer(t *testing.T) {
 	dir := t.TempDir()
 	n := mastodon.New()
 	ctx := plugintest.Context(t)
-	if err := n.Configure(ctx, map[string]string{"server": srv.URL, "state_dir": dir}); err != nil {
+	if err := n.Configure(ctx, map[string]string{"server": srv.URL, "state_dir": filepath.Join(dir, "state")}); err != nil {
 		t.Fatal(err)
 	}
 	u, err := n.AuthCodeURL(ctx, sdk.AuthRequest{RedirectURI: redirect, State: "st-1", CodeChallenge: challenge})
@@ -109,14 +109,14 @@ func TestConnectThroughTheServer(t *testing.T) {
 	if srv.RegisteredApps() != 1 {
 		t.Fatalf("%d apps registered", srv.RegisteredApps())
 	}
-	if fi, err := os.Stat(filepath.Join(dir, "mastodon-apps-"+strings.ReplaceAll(strings.TrimPrefix(srv.URL, "http://"), ":", "_")+".json")); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(filepath.Join(dir, "state", "mastodon-apps-"+strings.ReplaceAll(strings.TrimPrefix(srv.URL, "http://"), ":", "_")+".json")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("the registration in state_dir: %v %v", fi, err)
 	}
 
 	// A second plugin process (the daemon restarted between the consent page and the way
 	// back) finds the registration in state_dir instead of making another.
 	again := mastodon.New()
-	if err := again.Configure(ctx, map[string]string{"server": srv.URL, "state_dir": dir}); err != nil {
+	if err := again.Configure(ctx, map[string]string{"server": srv.URL, "state_dir": filepath.Join(dir, "state")}); err != nil {
 		t.Fatal(err)
 	}
 	back, err := srv.Approve(u)

@@ -367,6 +367,17 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	faketest.WriteJSON(w, 200, out)
 }
 
+// ClientSecrets are the client secrets of the apps registered so far.
+func (s *Server) ClientSecrets() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, a := range s.apps {
+		out = append(out, a.secret)
+	}
+	return out
+}
+
 // IssuedTokens are the access tokens the token endpoint gave, oldest first.
 func (s *Server) IssuedTokens() []string {
 	s.mu.Lock()
