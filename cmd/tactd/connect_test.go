@@ -160,7 +160,10 @@ func (d *daemonProc) publishVia(t *testing.T, campaign, account, text string) {
 	waitFor(t, 60*time.Second, "post "+text+" to be published", func() bool {
 		st, _ := d.deliveries(t, p.ID)
 		return st == "published"
-	}, func() string { st, ds := d.deliveries(t, p.ID); return fmt.Sprintf("%s %+v\n%s", st, ds, tail(d.logs.String(), 4000)) })
+	}, func() string {
+		st, ds := d.deliveries(t, p.ID)
+		return fmt.Sprintf("%s %+v\n%s", st, ds, tail(d.logs.String(), 4000))
+	})
 }
 
 func TestConnectAccountsEndToEnd(t *testing.T) {
