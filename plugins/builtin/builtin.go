@@ -15,6 +15,7 @@ import (
 	"github.com/tact-hq/tact/plugins/outbox"
 	"github.com/tact-hq/tact/plugins/sdk"
 	"github.com/tact-hq/tact/plugins/webhook"
+	"github.com/tact-hq/tact/plugins/wordpress"
 	"github.com/tact-hq/tact/plugins/x"
 )
 
@@ -28,6 +29,8 @@ func registry() map[string]func() sdk.Network {
 		"webhook":  func() sdk.Network { return webhook.New() },
 		"linkedin": func() sdk.Network { return linkedin.New() },
 		"x":        func() sdk.Network { return x.New() },
+
+		"wordpress": func() sdk.Network { return wordpress.New() },
 	}
 }
 
