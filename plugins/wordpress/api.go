@@ -107,9 +107,9 @@ type Failure struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Data    struct {
-		Status int               `json:"status"`
+		Status int            `json:"status"`
 		Params map[string]any `json:"params"`
-		TermID int               `json:"term_id"`
+		TermID int            `json:"term_id"`
 	} `json:"data"`
 	Raw string
 	err error

@@ -343,7 +343,9 @@ func (s *Server) authenticate(r *http.Request) (*user, *authError) {
 	return nil, &authError{401, "invalid_username", "Unknown username. Check again or try your email address."}
 }
 
-func (u *user) can(capability string) bool { return u != nil && slices.Contains(roleCaps[u.role], capability) }
+func (u *user) can(capability string) bool {
+	return u != nil && slices.Contains(roleCaps[u.role], capability)
+}
 
 func (s *Server) me(w http.ResponseWriter, u *user) {
 	if u == nil {
