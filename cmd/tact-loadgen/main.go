@@ -24,7 +24,7 @@ var errUsage = errors.New("usage")
 
 const usage = `usage:
   tact-loadgen fill --data DIR [--posts 100000 --campaigns 1000 --rules 1000 --accounts 100 --feeds 100 --approve 0.1]
-  tact-loadgen run  --data DIR --tactd PATH [--rate 200 --duration 20s --interval 5s --rounds 6 --quiet-wait 3m --keep]
+  tact-loadgen run  --data DIR --tactd PATH [--rate 200 --duration 20s --interval 5s --rounds 6 --incidents 10 --quiet-wait 3m --keep]
 `
 
 func main() {
