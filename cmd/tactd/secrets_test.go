@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tact-hq/tact/plugins/bluesky/blueskytest"
 	"github.com/tact-hq/tact/plugins/mastodon/mastodontest"
 )
 
@@ -129,6 +130,7 @@ func TestSecretsNeverShown(t *testing.T) {
 		"dropping feed url userkey": secret(t, "dropping-feed-user"),
 		"media url password":        secret(t, "media-url-pass"),
 		"media url key":             secret(t, "media-url-key"),
+		"bluesky app password":      secret(t, "bsky-app-pass"),
 	}
 	s := func(what string) string {
 		v, ok := secrets[what]
@@ -141,6 +143,23 @@ func TestSecretsNeverShown(t *testing.T) {
 	masto := mastodontest.New()
 	defer masto.Close()
 	masto.Token = s("mastodon token")
+	// Accounts connected from tact (issue 12): their tokens, the app's client secret, the
+	// app password and the secrets_key itself are searched for too.
+	mastoConnected := mastodontest.New()
+	defer mastoConnected.Close()
+	sky := blueskytest.New()
+	defer sky.Close()
+	sky.AppPassword = s("bluesky app password")
+	secretsKey := make([]byte, 32)
+	if _, err := rand.Read(secretsKey); err != nil {
+		t.Fatal(err)
+	}
+	secrets["secrets key"] = base64.StdEncoding.EncodeToString(secretsKey)
+	secrets["secrets key in hex"] = hex.EncodeToString(secretsKey)
+	keyFile := filepath.Join(dir, "secrets.key")
+	if err := os.WriteFile(keyFile, []byte(secrets["secrets key"]+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	var mu sync.Mutex
 	var notified []string
@@ -226,10 +245,26 @@ func TestSecretsNeverShown(t *testing.T) {
 	rulesGlob := writeRules(t, dir)
 	cfg := `
 [daemon]
-data_dir  = "DATA/data"
-listen    = "127.0.0.1:0"
-rules     = ["` + rulesGlob + `"]
-log_level = "debug"
+data_dir    = "DATA/data"
+listen      = "127.0.0.1:0"
+rules       = ["` + rulesGlob + `"]
+log_level   = "debug"
+public_url  = "http://tact.secrets.test"
+secrets_key = "file:` + keyFile + `"
+
+[[account]]
+name    = "masto-connected"
+plugin  = "mastodon"
+spacing = "1ms"
+[account.settings]
+server = "` + mastoConnected.URL + `"
+
+[[account]]
+name    = "sky-connected"
+plugin  = "bluesky"
+spacing = "1ms"
+[account.settings]
+service = "` + sky.URL + `"
 
 [[account]]
 name    = "masto"
@@ -310,7 +345,26 @@ url  = "file:` + refusingNotify + `"
 		record(method+" "+path, b)
 		return b
 	}
-	for _, c := range []struct{ name, account string }{{"m", "masto"}, {"h", "hook"}, {"x", "dead"}, {"md", "masto-dead"}, {"mc", "misconfigured"}} {
+	// Connect two accounts from tact: Mastodon through its consent page (the browser's way
+	// back played by a GET on the daemon), Bluesky with its app password.
+	var started struct {
+		AuthURL string `json:"auth_url"`
+	}
+	if err := json.Unmarshal(call(200, "POST", "/api/v1/accounts/masto-connected/connect", nil), &started); err != nil {
+		t.Fatal(err)
+	}
+	back, err := mastoConnected.Approve(started.AuthURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cbCode, cbBody := bearerGet(t, d.addr, strings.TrimPrefix(back, "http://tact.secrets.test"), "")
+	record("GET /oauth/callback", cbBody)
+	if cbCode != http.StatusOK || !strings.Contains(string(cbBody), "Connected as") {
+		t.Fatalf("connecting masto-connected: %d %s", cbCode, cbBody)
+	}
+	call(200, "POST", "/api/v1/accounts/sky-connected/connect", map[string]any{"settings": map[string]string{"identifier": sky.Handle, "app_password": s("bluesky app password")}})
+
+	for _, c := range []struct{ name, account string }{{"m", "masto"}, {"h", "hook"}, {"x", "dead"}, {"md", "masto-dead"}, {"mc", "misconfigured"}, {"mcon", "masto-connected"}, {"scon", "sky-connected"}} {
 		call(201, "POST", "/api/v1/campaigns", map[string]any{"name": c.name, "accounts": []string{c.account}, "topics": []string{"news"}})
 	}
 	soon := func() string { return time.Now().Add(time.Second).UTC().Format(time.RFC3339Nano) }
@@ -335,11 +389,24 @@ url  = "file:` + refusingNotify + `"
 			return false
 		}, diag)
 	}
+	okConnected := post("mcon", "Published with a connected token")
+	okSky := post("scon", "Published with an app password")
 	okMasto := post("m", "Published on Mastodon")
 	okHook := post("h", "Published through the webhook")
 	refused := post("h", "REFUSE this one please")
 	unreachable := post("x", "The network is down")
 	waitState(okMasto, "published")
+	waitState(okConnected, "published")
+	waitState(okSky, "published")
+	for i, tok := range mastoConnected.IssuedTokens() {
+		secrets[fmt.Sprintf("connected mastodon token %d", i)] = tok
+	}
+	for i, cs := range mastoConnected.ClientSecrets() {
+		secrets[fmt.Sprintf("connected mastodon client secret %d", i)] = cs
+	}
+	if len(mastoConnected.IssuedTokens()) != 1 || len(mastoConnected.ClientSecrets()) != 1 {
+		t.Fatalf("the connected account: %d tokens, %d client secrets", len(mastoConnected.IssuedTokens()), len(mastoConnected.ClientSecrets()))
+	}
 	waitState(okHook, "published")
 	waitState(refused, "failed")
 	// The unreachable network: a retry is planned with the error recorded.
@@ -464,11 +531,11 @@ url  = "file:` + refusingNotify + `"
 		t.Fatal(err)
 	}
 	params := map[string][]string{
-		"{campaign}": {"m", "h", "x", "md", "mc"},
+		"{campaign}": {"m", "h", "x", "md", "mc", "mcon", "scon"},
 		"{name}":     {"watcher", "admin"},
 	}
 	var postIDs, incidentIDs []string
-	for _, id := range []int64{okMasto, okHook, refused, unreachable, revoked} {
+	for _, id := range []int64{okMasto, okHook, refused, unreachable, revoked, okConnected, okSky} {
 		postIDs = append(postIDs, fmt.Sprint(id))
 	}
 	for _, in := range incidents.Items {
@@ -529,7 +596,7 @@ url  = "file:` + refusingNotify + `"
 	}
 
 	for _, args := range [][]string{{"status"}, {"--json", "status"}, {"plugin", "list"}, {"audit", "--since", "1h"}, {"queue"}, {"--json", "queue"},
-		{"incident", "list"}, {"campaign", "list"}, {"user", "list"}} {
+		{"incident", "list"}, {"campaign", "list"}, {"user", "list"}, {"account", "list"}, {"--json", "account", "list"}} {
 		out, errOut, _ := d.ctlCode(args...)
 		record("tactctl "+strings.Join(args, " "), []byte(out+errOut))
 	}
