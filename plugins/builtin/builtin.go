@@ -12,6 +12,7 @@ import (
 	"github.com/tact-hq/tact/plugins/example"
 	"github.com/tact-hq/tact/plugins/linkedin"
 	"github.com/tact-hq/tact/plugins/mastodon"
+	"github.com/tact-hq/tact/plugins/micropub"
 	"github.com/tact-hq/tact/plugins/outbox"
 	"github.com/tact-hq/tact/plugins/sdk"
 	"github.com/tact-hq/tact/plugins/webhook"
@@ -31,6 +32,7 @@ func registry() map[string]func() sdk.Network {
 		"x":        func() sdk.Network { return x.New() },
 
 		"wordpress": func() sdk.Network { return wordpress.New() },
+		"micropub":  func() sdk.Network { return micropub.New() },
 	}
 }
 
