@@ -3,7 +3,7 @@ GO       ?= go
 BIN      ?= bin
 GOFLAGS  ?=
 PKGS     := ./...
-PLUGINS  := outbox webhook mastodon bluesky example linkedin x wordpress micropub
+PLUGINS  := outbox webhook mastodon bluesky example linkedin facebook x wordpress micropub
 
 .PHONY: all build demo test vet lint bench loadtest generate fuzz clean
 

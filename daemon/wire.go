@@ -68,7 +68,7 @@ func Check(cfg *config.Config) error {
 
 // journaling are the built-in plugins that keep a send journal in a state_dir, which the
 // daemon gives them under data_dir unless tact.toml names one (docs/operations.md).
-var journaling = map[string]bool{"mastodon": true, "linkedin": true, "micropub": true, "x": true}
+var journaling = map[string]bool{"mastodon": true, "linkedin": true, "facebook": true, "micropub": true, "x": true}
 
 // hostAccounts are the accounts of cfg for the plugin host, with the credentials of those
 // connected from tact (by account name; daemon/connect).

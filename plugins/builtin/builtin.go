@@ -10,6 +10,7 @@ import (
 
 	"github.com/tact-hq/tact/plugins/bluesky"
 	"github.com/tact-hq/tact/plugins/example"
+	"github.com/tact-hq/tact/plugins/facebook"
 	"github.com/tact-hq/tact/plugins/linkedin"
 	"github.com/tact-hq/tact/plugins/mastodon"
 	"github.com/tact-hq/tact/plugins/micropub"
@@ -29,6 +30,7 @@ func registry() map[string]func() sdk.Network {
 		"bluesky":  func() sdk.Network { return bluesky.New() },
 		"webhook":  func() sdk.Network { return webhook.New() },
 		"linkedin": func() sdk.Network { return linkedin.New() },
+		"facebook": func() sdk.Network { return facebook.New() },
 		"x":        func() sdk.Network { return x.New() },
 
 		"wordpress": func() sdk.Network { return wordpress.New() },
