@@ -98,7 +98,7 @@ type config struct {
 	configured          bool
 	graphURL, dialogURL string
 	version             string
-	pageID, pageName    string
+	pageID              string
 	clientID            string
 	clientSecret        string
 	scopes              []string
@@ -217,8 +217,6 @@ func (n *Network) Configure(ctx context.Context, settings map[string]string) err
 	case c.token != "" && c.pageID == "":
 		return sdk.Errorf(sdk.Permanent, "facebook: access_token is set without page_id: set page_id to the Page's numeric id, or connect the account (tactctl account connect), which sets both")
 	}
-	c.pageName = c.creds.Subject
-
 	if err := n.checkToken(ctx, c); err != nil {
 		return err
 	}
@@ -275,8 +273,6 @@ func (n *Network) checkToken(ctx context.Context, c *config) error {
 		n.log.Warn("facebook: could not check the access token with Facebook", "err", err)
 	case me.ID != c.pageID:
 		c.unusable = fmt.Sprintf("the access token acts as %s (%s), not as the Page %s: it is a user token or another Page's; connect the account again (tactctl account connect), or set access_token to this Page's token", me.ID, me.Name, c.pageID)
-	default:
-		c.pageName = me.Name
 	}
 	return nil
 }

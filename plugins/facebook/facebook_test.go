@@ -382,6 +382,7 @@ func TestDelete(t *testing.T) {
 		t.Fatalf("deleting a post Facebook never had: %v", err)
 	}
 	plugintest.WantKind(t, n.Delete(ctx, "https://www.facebook.com/"+page+"_1"), sdk.Permanent, "not a Facebook Page post id")
+	plugintest.WantKind(t, n.Delete(ctx, "104857600654321_1"), sdk.Permanent, "is on Page 104857600654321, not on this account's Page "+page)
 }
 
 func TestAnExpiredTokenHoldsPostsWithoutCallingFacebook(t *testing.T) {

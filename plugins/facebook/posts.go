@@ -372,6 +372,10 @@ func (n *Network) Delete(ctx context.Context, remoteID string) error {
 	if !postIDRE.MatchString(remoteID) {
 		return sdk.Errorf(sdk.Permanent, "facebook: %q is not a Facebook Page post id ({page-id}_{post-id})", remoteID)
 	}
+	if pg, _, _ := strings.Cut(remoteID, "_"); pg != c.pageID {
+		// Facebook would answer with a permission error, which holds the whole account.
+		return sdk.Errorf(sdk.Permanent, "facebook: post %s is on Page %s, not on this account's Page %s: delete it from an account of that Page", remoteID, pg, c.pageID)
+	}
 	var out struct {
 		Success bool `json:"success"`
 	}
