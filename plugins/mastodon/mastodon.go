@@ -49,6 +49,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/tact-hq/tact/config/redact"
+	"github.com/tact-hq/tact/plugins/internal/journal"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
@@ -104,7 +105,7 @@ type Network struct {
 	maxMedia   int
 	mediaTypes []string
 	sizes      sizeLimits
-	journal    *journal
+	journal    *journal.Journal[attempt]
 
 	appsMu sync.Mutex              // guards apps; taken after publishMu, before mu
 	apps   map[string]registration // app registrations by redirect URI (oauth.go)
@@ -140,7 +141,7 @@ func New(opts ...Option) *Network {
 		maxLength:     defaultMaxLength,
 		maxMedia:      defaultMaxMedia,
 		mediaTypes:    defaultMediaTypes,
-		journal:       &journal{attempts: map[string]*attempt{}},
+		journal:       journal.Memory[attempt](),
 		apps:          map[string]registration{},
 	}
 	for _, o := range opts {
@@ -234,10 +235,10 @@ func (n *Network) Configure(ctx context.Context, settings map[string]string) err
 		}
 	}
 
-	j := &journal{attempts: map[string]*attempt{}}
+	j := journal.Memory[attempt]()
 	if dir := settings["state_dir"]; dir != "" && account.ID != "" {
 		name := fmt.Sprintf("mastodon-%s-%s.jsonl", safeName(u.Host), safeName(account.ID))
-		if j, err = openJournal(filepath.Join(dir, name), n.now()); err != nil {
+		if j, err = journal.Open[attempt](filepath.Join(dir, name), n.now(), journalOptions); err != nil {
 			return sdk.Errorf(sdk.Permanent, "%v", err)
 		}
 	}
@@ -411,7 +412,7 @@ func (n *Network) Publish(ctx context.Context, p sdk.Post, idempotencyKey string
 	n.publishMu.Lock()
 	defer n.publishMu.Unlock()
 	text := sdk.TextWithLink(p)
-	if prev := n.journal.attempts[idempotencyKey]; prev != nil {
+	if prev := n.journal.Get(idempotencyKey); prev != nil {
 		if prev.Receipt != nil {
 			return *prev.Receipt, nil
 		}
@@ -435,7 +436,8 @@ func (n *Network) Publish(ctx context.Context, p sdk.Post, idempotencyKey string
 		ids = append(ids, id)
 	}
 
-	if err := n.journal.record(attempt{Key: idempotencyKey, Sending: n.now().UTC(), Hash: textHash(text), Media: len(ids)}); err != nil {
+	sending := attempt{Attempt: journal.Attempt{Key: idempotencyKey, Sending: n.now().UTC()}, Hash: textHash(text), Media: len(ids)}
+	if err := n.journal.Append(sending); err != nil {
 		return sdk.Receipt{}, sdk.Errorf(sdk.Retryable, "%v: nothing was sent", err)
 	}
 	form := url.Values{}
@@ -473,11 +475,11 @@ func (n *Network) Publish(ctx context.Context, p sdk.Post, idempotencyKey string
 // remember records the receipt of key. It is kept in memory even if the journal file
 // cannot be written, and the failure is logged: the status is already published.
 func (n *Network) remember(key string, r sdk.Receipt) {
-	a := *n.journal.attempts[key]
+	a := *n.journal.Get(key)
 	a.Receipt = &r
-	if err := n.journal.record(a); err != nil {
+	if err := n.journal.Append(a); err != nil {
 		n.log.Error("mastodon: status published but its receipt could not be journaled", "key", key, "id", r.RemoteID, "err", err)
-		n.journal.attempts[key] = &a
+		n.journal.Keep(a)
 	}
 }
 
@@ -488,9 +490,9 @@ func (n *Network) Lookup(ctx context.Context, idempotencyKey string) (sdk.Receip
 	}
 	n.publishMu.Lock()
 	defer n.publishMu.Unlock()
-	a := n.journal.attempts[idempotencyKey]
+	a := n.journal.Get(idempotencyKey)
 	switch {
-	case a == nil && n.journal.path == "":
+	case a == nil && n.journal.InMemory():
 		return sdk.Receipt{}, false, sdk.Errorf(sdk.Retryable,
 			"mastodon: cannot tell whether key %q was published: this process did not send it and the account has no state_dir to remember earlier processes' publishes", idempotencyKey)
 	case a == nil:
@@ -507,7 +509,6 @@ func (n *Network) Lookup(ctx context.Context, idempotencyKey string) (sdk.Receip
 // textHash does not foresee, so then it cannot tell.
 func (n *Network) scan(ctx context.Context, a *attempt) (sdk.Receipt, bool, error) {
 	since := a.Sending.Add(-clockSkew)
-	owned := n.journal.publishedIDs()
 	n.mu.Lock()
 	account := n.accountID
 	n.mu.Unlock()
@@ -531,7 +532,7 @@ func (n *Network) scan(ctx context.Context, a *attempt) (sdk.Receipt, bool, erro
 				done = true // newest first: everything newer has been read
 				break
 			}
-			if st.Reblog != nil || owned[st.ID] {
+			if st.Reblog != nil || n.journal.Owner(st.ID) != "" {
 				continue
 			}
 			if st.matches(a.Hash, a.Media) {
