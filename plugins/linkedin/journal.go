@@ -1,150 +1,15 @@
 package linkedin
 
-import (
-	"bufio"
-	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
-	"time"
+import "github.com/tact-hq/tact/plugins/internal/journal"
 
-	"github.com/tact-hq/tact/plugins/sdk"
-)
-
-// journalKeep is how long the journal remembers a key. The daemon resolves an interrupted
-// publish when the plugin restarts; a month is far more than it needs.
-const journalKeep = 30 * 24 * time.Hour
-
-// attempt is what the plugin knows about one idempotency key.
+// attempt is what the send journal keeps of one idempotency key: besides the key, time
+// and answer, what Lookup needs to recognise the post among the author's recent ones.
 type attempt struct {
-	Key     string       `json:"key"`
-	Sending time.Time    `json:"sending"`           // when the post was about to be sent
-	Author  string       `json:"author"`            // the URN it was sent as
-	Hash    string       `json:"hash"`              // textHash of the commentary as a reader sees it
-	Content string       `json:"content"`           // contentKind of what it carried
-	Receipt *sdk.Receipt `json:"receipt,omitempty"` // set once LinkedIn answered
+	journal.Attempt
+	Author  string `json:"author"`  // the URN it was sent as
+	Hash    string `json:"hash"`    // textHash of the commentary as a reader sees it
+	Content string `json:"content"` // contentKind of what it carried
 }
 
-// journal is the crash-recovery record behind Lookup (see the package comment). Before a
-// post is sent, an attempt is appended and synced; after LinkedIn answers, the receipt is
-// appended. Without a file (no state_dir) it lives in memory only.
-type journal struct {
-	path     string
-	attempts map[string]*attempt
-}
-
-func memoryJournal() *journal { return &journal{attempts: map[string]*attempt{}} }
-
-// openJournal loads path, forgets attempts older than journalKeep and rewrites the file
-// compacted, so it stays small however long the account runs.
-func openJournal(path string, now time.Time) (*journal, error) {
-	j := &journal{path: path, attempts: map[string]*attempt{}}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("linkedin: creating state_dir: %w: set state_dir to a directory the daemon can write", err)
-	}
-	f, err := os.Open(path)
-	switch {
-	case os.IsNotExist(err):
-	case err != nil:
-		return nil, fmt.Errorf("linkedin: opening journal %s: %w", path, err)
-	default:
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			var a attempt
-			// A line torn by a crash mid-write is skipped: the post is only sent after
-			// its line is synced, so a torn line was never sent.
-			if json.Unmarshal(sc.Bytes(), &a) != nil || a.Key == "" {
-				continue
-			}
-			j.attempts[a.Key] = &a
-		}
-		err := sc.Err()
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("linkedin: reading journal %s: %w", path, err)
-		}
-	}
-	for k, a := range j.attempts {
-		if now.Sub(a.Sending) > journalKeep {
-			delete(j.attempts, k)
-		}
-	}
-	if err := j.compact(); err != nil {
-		return nil, fmt.Errorf("linkedin: compacting journal %s: %w", path, err)
-	}
-	return j, nil
-}
-
-// compact replaces the file with one line per remembered attempt, through a new file
-// renamed into place.
-func (j *journal) compact() error {
-	tmp, err := os.CreateTemp(filepath.Dir(j.path), ".journal-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	w := bufio.NewWriter(tmp)
-	enc := json.NewEncoder(w)
-	for _, a := range j.attempts {
-		if err := enc.Encode(a); err != nil {
-			tmp.Close()
-			return err
-		}
-	}
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), j.path); err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(j.path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
-// record remembers a and, with a file, appends it durably before returning.
-func (j *journal) record(a attempt) error {
-	if j.path != "" {
-		line, err := json.Marshal(a)
-		if err != nil {
-			return err
-		}
-		f, err := os.OpenFile(j.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-		if err != nil {
-			return fmt.Errorf("linkedin: writing journal %s: %w", j.path, err)
-		}
-		_, werr := f.Write(append(line, '\n'))
-		serr := f.Sync()
-		cerr := f.Close()
-		for _, err := range []error{werr, serr, cerr} {
-			if err != nil {
-				return fmt.Errorf("linkedin: writing journal %s: %w", j.path, err)
-			}
-		}
-	}
-	j.attempts[a.Key] = &a
-	return nil
-}
-
-// owner is the key whose receipt is post id, or "": an in-flight attempt is never matched
-// to a post another key already owns (two posts may well have the same text).
-func (j *journal) owner(id string) string {
-	for _, a := range j.attempts {
-		if a.Receipt != nil && a.Receipt.RemoteID == id {
-			return a.Key
-		}
-	}
-	return ""
-}
+// journalOptions name the journal in its error messages.
+var journalOptions = journal.Options{Plugin: "linkedin"}

@@ -50,6 +50,7 @@ import (
 	"time"
 
 	"github.com/tact-hq/tact/config/redact"
+	"github.com/tact-hq/tact/plugins/internal/journal"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
@@ -122,7 +123,7 @@ type Network struct {
 	// publishMu serialises Publish and Lookup, which read and write the journal around
 	// network calls: one key must not be sent twice by two concurrent calls.
 	publishMu sync.Mutex
-	journal   *journal
+	journal   *journal.Journal[attempt]
 }
 
 // Option changes how New builds a Network.
@@ -152,7 +153,7 @@ func New(opts ...Option) *Network {
 		log:           slog.Default(),
 		pollInterval:  500 * time.Millisecond,
 		imageDeadline: 2 * time.Minute,
-		journal:       memoryJournal(),
+		journal:       journal.Memory[attempt](),
 	}
 	n.conf.Store(&config{apiURL: DefaultAPIURL, oauthURL: DefaultOAuthURL, version: DefaultVersion, visibility: "PUBLIC"})
 	for _, o := range opts {
@@ -239,9 +240,9 @@ func (n *Network) Configure(ctx context.Context, settings map[string]string) err
 	// The journal file is named after the author, so one state_dir may serve several
 	// accounts. While the author is unknown (a token that cannot say whom it posts as)
 	// there is no file: Lookup then answers "cannot tell" rather than "never sent".
-	j := memoryJournal()
+	j := journal.Memory[attempt]()
 	if dir := settings["state_dir"]; dir != "" && c.author != "" {
-		if j, err = openJournal(filepath.Join(dir, "linkedin-"+safeName(c.author)+".jsonl"), n.now()); err != nil {
+		if j, err = journal.Open[attempt](filepath.Join(dir, "linkedin-"+safeName(c.author)+".jsonl"), n.now(), journalOptions); err != nil {
 			return sdk.Errorf(sdk.Permanent, "%v", err)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/tact-hq/tact/plugins/internal/journal"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
@@ -101,7 +102,7 @@ func (n *Network) Publish(ctx context.Context, p sdk.Post, idempotencyKey string
 	defer n.publishMu.Unlock()
 	j := n.journal
 	var resent *attempt // the earlier attempt of this key, sent without an answer
-	if prev := j.attempts[idempotencyKey]; prev != nil {
+	if prev := j.Get(idempotencyKey); prev != nil {
 		if prev.Receipt != nil {
 			return *prev.Receipt, nil
 		}
@@ -123,8 +124,8 @@ func (n *Network) Publish(ctx context.Context, p sdk.Post, idempotencyKey string
 		}
 		images = append(images, urn)
 	}
-	a := attempt{Key: idempotencyKey, Sending: n.now().UTC(), Author: c.author, Hash: textHash(s.text), Content: s.kind}
-	if err := j.record(a); err != nil {
+	a := attempt{Attempt: journal.Attempt{Key: idempotencyKey, Sending: n.now().UTC()}, Author: c.author, Hash: textHash(s.text), Content: s.kind}
+	if err := j.Append(a); err != nil {
 		return sdk.Receipt{}, sdk.Errorf(sdk.Retryable, "%v: nothing was sent", err)
 	}
 	ans, f, err := n.rest(ctx, c, http.MethodPost, "/rest/posts", postBody(c, p, s, images), "", nil)
@@ -204,8 +205,8 @@ func articleTitle(link string) string {
 
 // duplicate answers LinkedIn's refusal of a post identical to its recent post dup. When
 // this key sent the same post before without an answer (resent), dup is that post.
-func (n *Network) duplicate(j *journal, key, dup string, resent *attempt) (sdk.Receipt, error) {
-	switch owner := j.owner(dup); {
+func (n *Network) duplicate(j *journal.Journal[attempt], key, dup string, resent *attempt) (sdk.Receipt, error) {
+	switch owner := j.Owner(dup); {
 	case owner != "" && owner != key:
 		return sdk.Receipt{}, sdk.Errorf(sdk.Permanent, "linkedin: LinkedIn refuses this post as a copy of %s, which tact published for another post (key %q): LinkedIn does not take the same post twice in a short time; change the text", dup, owner)
 	case resent != nil:
@@ -220,12 +221,12 @@ func (n *Network) duplicate(j *journal, key, dup string, resent *attempt) (sdk.R
 
 // remember records the receipt of key. It is kept in memory even if the journal cannot be
 // written, and the failure is logged: the post is already published.
-func (n *Network) remember(j *journal, key string, r sdk.Receipt) {
-	a := *j.attempts[key]
+func (n *Network) remember(j *journal.Journal[attempt], key string, r sdk.Receipt) {
+	a := *j.Get(key)
 	a.Receipt = &r
-	if err := j.record(a); err != nil {
+	if err := j.Append(a); err != nil {
 		n.log.Error("linkedin: post published but its receipt could not be journaled", "key", key, "post", r.RemoteID, "err", err)
-		j.attempts[key] = &a
+		j.Keep(a)
 	}
 }
 
@@ -254,9 +255,9 @@ func (n *Network) Lookup(ctx context.Context, idempotencyKey string) (sdk.Receip
 	n.publishMu.Lock()
 	defer n.publishMu.Unlock()
 	j := n.journal
-	a := j.attempts[idempotencyKey]
+	a := j.Get(idempotencyKey)
 	switch {
-	case a == nil && j.path == "":
+	case a == nil && j.InMemory():
 		return sdk.Receipt{}, false, sdk.Errorf(sdk.Retryable,
 			"linkedin: cannot tell whether key %q was published: this process did not send it, and without state_dir (or while the author is unknown) nothing remembers what earlier processes sent; look at the account's recent posts and decide", idempotencyKey)
 	case a == nil:
@@ -302,7 +303,7 @@ func (e *postEntity) kind() string {
 
 // scan searches the author's posts for the one a sent but never saw answered. It says
 // "not published" only when nothing the author posted since could be it.
-func (n *Network) scan(ctx context.Context, c *config, j *journal, a *attempt) (sdk.Receipt, bool, error) {
+func (n *Network) scan(ctx context.Context, c *config, j *journal.Journal[attempt], a *attempt) (sdk.Receipt, bool, error) {
 	since := a.Sending.Add(-clockSkew)
 	cannotTell := func(why string) error {
 		return sdk.Errorf(sdk.Retryable, "linkedin: cannot tell whether key %q was published: %s; look at the posts of %s since %s and decide",
@@ -329,7 +330,7 @@ func (n *Network) scan(ctx context.Context, c *config, j *journal, a *attempt) (
 				done = true // newest first: everything newer has been read
 				break
 			}
-			if j.owner(e.ID) != "" {
+			if j.Owner(e.ID) != "" {
 				continue
 			}
 			if e.kind() == a.Content && textHash(PlainText(e.Commentary)) == a.Hash {
