@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/tact-hq/tact/config/redact"
+	"github.com/tact-hq/tact/plugins/internal/journal"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
@@ -121,7 +122,7 @@ type Network struct {
 	// publishMu serialises Publish and Lookup, which read and write the journal around
 	// network calls: one key must not be sent twice by two concurrent calls.
 	publishMu sync.Mutex
-	journal   *journal
+	journal   *journal.Journal[attempt]
 }
 
 // Option changes how New builds a Network.
@@ -143,7 +144,7 @@ func New(opts ...Option) *Network {
 		client:  &http.Client{Timeout: 2 * time.Minute},
 		now:     time.Now,
 		log:     slog.Default(),
-		journal: memoryJournal(),
+		journal: journal.Memory[attempt](),
 	}
 	n.conf.Store(&config{graphURL: DefaultGraphURL, dialogURL: DefaultDialogURL, version: DefaultVersion})
 	for _, o := range opts {
@@ -223,9 +224,9 @@ func (n *Network) Configure(ctx context.Context, settings map[string]string) err
 	// The journal file is named after the Page, so one state_dir may serve several
 	// accounts. Without a Page there is no file: Lookup then answers "cannot tell"
 	// rather than "never sent".
-	j := memoryJournal()
+	j := journal.Memory[attempt]()
 	if dir := settings["state_dir"]; dir != "" && c.pageID != "" {
-		if j, err = openJournal(filepath.Join(dir, "facebook-"+c.pageID+".jsonl"), n.now()); err != nil {
+		if j, err = journal.Open[attempt](filepath.Join(dir, "facebook-"+c.pageID+".jsonl"), n.now(), journalOptions); err != nil {
 			return sdk.Errorf(sdk.Permanent, "%v", err)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/tact-hq/tact/plugins/internal/journal"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
@@ -101,11 +102,11 @@ func (n *Network) Publish(ctx context.Context, p sdk.Post, idempotencyKey string
 	defer n.publishMu.Unlock()
 	j := n.journal
 	var resent *attempt // the earlier attempt of this key, sent without an answer
-	if prev := j.attempts[idempotencyKey]; prev != nil {
+	if prev := j.Get(idempotencyKey); prev != nil {
 		if prev.Receipt != nil {
 			return *prev.Receipt, nil
 		}
-		if prev.inFlight() {
+		if prev.InFlight() {
 			// Sent, never answered: the post may exist. The daemon normally calls Lookup
 			// first; this covers a direct retry.
 			r, found, err := n.scan(ctx, c, j, prev)
@@ -129,12 +130,12 @@ func (n *Network) Publish(ctx context.Context, p sdk.Post, idempotencyKey string
 			photos = append(photos, id)
 		}
 	}
-	a := attempt{Key: idempotencyKey, Sending: n.now().UTC(), Page: c.pageID, Hash: textHash(s.text), Kind: s.kind}
+	a := attempt{Attempt: journal.Attempt{Key: idempotencyKey, Sending: n.now().UTC()}, Page: c.pageID, Hash: textHash(s.text), Kind: s.kind}
 	if resent != nil {
 		// The search window must still cover the first send, which may show up late.
 		a.Sending = resent.Sending
 	}
-	if err := j.record(a); err != nil {
+	if err := j.Append(a); err != nil {
 		return sdk.Receipt{}, sdk.Errorf(sdk.Retryable, "%v: nothing was sent", err)
 	}
 	id, f, err := n.create(ctx, c, p, s, photos)
@@ -221,7 +222,7 @@ func (n *Network) sendPhoto(ctx context.Context, c *config, m sdk.Media, caption
 
 // duplicate answers Facebook's refusal of a post identical to the Page's last one, when
 // this key sent the same post before without an answer (resent): the first send went out.
-func (n *Network) duplicate(ctx context.Context, c *config, j *journal, key string, resent *attempt) (sdk.Receipt, error) {
+func (n *Network) duplicate(ctx context.Context, c *config, j *journal.Journal[attempt], key string, resent *attempt) (sdk.Receipt, error) {
 	r, found, err := n.scan(ctx, c, j, resent)
 	if err == nil && found {
 		n.log.Info("facebook: an earlier unanswered publish of this key had gone through: Facebook refused the new one as its duplicate", "key", key, "post", r.RemoteID)
@@ -233,23 +234,23 @@ func (n *Network) duplicate(ctx context.Context, c *config, j *journal, key stri
 }
 
 // refused records that Facebook made no post for key.
-func (n *Network) refused(j *journal, key string) {
-	a := *j.attempts[key]
+func (n *Network) refused(j *journal.Journal[attempt], key string) {
+	a := *j.Get(key)
 	a.Refused = true
-	if err := j.record(a); err != nil {
+	if err := j.Append(a); err != nil {
 		n.log.Warn("facebook: Facebook refused a post, and the journal could not say so", "key", key, "err", err)
-		j.attempts[key] = &a
+		j.Keep(a)
 	}
 }
 
 // remember records the receipt of key. It is kept in memory even if the journal cannot be
 // written, and the failure is logged: the post is already published.
-func (n *Network) remember(j *journal, key string, r sdk.Receipt) {
-	a := *j.attempts[key]
+func (n *Network) remember(j *journal.Journal[attempt], key string, r sdk.Receipt) {
+	a := *j.Get(key)
 	a.Receipt = &r
-	if err := j.record(a); err != nil {
+	if err := j.Append(a); err != nil {
 		n.log.Error("facebook: post published but its receipt could not be journaled", "key", key, "post", r.RemoteID, "err", err)
-		j.attempts[key] = &a
+		j.Keep(a)
 	}
 }
 
@@ -279,9 +280,9 @@ func (n *Network) Lookup(ctx context.Context, idempotencyKey string) (sdk.Receip
 	n.publishMu.Lock()
 	defer n.publishMu.Unlock()
 	j := n.journal
-	a := j.attempts[idempotencyKey]
+	a := j.Get(idempotencyKey)
 	switch {
-	case a == nil && j.path == "":
+	case a == nil && j.InMemory():
 		return sdk.Receipt{}, false, sdk.Errorf(sdk.Retryable,
 			"facebook: cannot tell whether key %q was published: this process did not send it, and without state_dir nothing remembers what earlier processes sent; look at the Page's recent posts and decide", idempotencyKey)
 	case a == nil || a.Refused:
@@ -313,7 +314,7 @@ func (p pagePost) created() time.Time {
 
 // scan searches the Page's own posts since a was sent for the one it never saw answered.
 // It says "not published" only when nothing the Page posted since could be it.
-func (n *Network) scan(ctx context.Context, c *config, j *journal, a *attempt) (sdk.Receipt, bool, error) {
+func (n *Network) scan(ctx context.Context, c *config, j *journal.Journal[attempt], a *attempt) (sdk.Receipt, bool, error) {
 	cannotTell := func(why string) error {
 		return sdk.Errorf(sdk.Retryable, "facebook: cannot tell whether key %q was published: %s; look at the posts of Page %s since %s and decide",
 			a.Key, why, a.Page, a.Sending.Format(time.RFC3339))
@@ -338,7 +339,7 @@ func (n *Network) scan(ctx context.Context, c *config, j *journal, a *attempt) (
 			return sdk.Receipt{}, false, fmt.Errorf("facebook: cannot tell whether key %q was published: %w", a.Key, err)
 		}
 		for _, p := range out.Data {
-			if j.owner(p.ID) != "" {
+			if j.Owner(p.ID) != "" {
 				continue
 			}
 			if textHash(p.Message) == a.Hash {
