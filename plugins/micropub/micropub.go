@@ -45,6 +45,7 @@ import (
 	"time"
 
 	"github.com/tact-hq/tact/config/redact"
+	"github.com/tact-hq/tact/plugins/internal/journal"
 	"github.com/tact-hq/tact/plugins/internal/weblink"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
@@ -90,7 +91,7 @@ type Network struct {
 	// mu serialises Publish and Lookup, which read and write the journal around network
 	// calls: one key must not be sent twice by two concurrent calls.
 	mu      sync.Mutex
-	journal *journal
+	journal *journal.Journal[attempt]
 }
 
 // Option changes how New builds a Network.
@@ -107,7 +108,7 @@ func WithLogger(l *slog.Logger) Option { return func(n *Network) { n.log = l } }
 
 // New returns an unconfigured Micropub network.
 func New(opts ...Option) *Network {
-	n := &Network{client: &http.Client{Timeout: 2 * time.Minute}, now: time.Now, log: slog.Default(), journal: memoryJournal()}
+	n := &Network{client: &http.Client{Timeout: 2 * time.Minute}, now: time.Now, log: slog.Default(), journal: journal.Memory[attempt]()}
 	n.conf.Store(&config{})
 	for _, o := range opts {
 		o(n)
@@ -188,10 +189,10 @@ func (n *Network) Configure(ctx context.Context, settings map[string]string) err
 	if err := n.askConfig(ctx, c); err != nil {
 		return err
 	}
-	j := memoryJournal()
+	j := journal.Memory[attempt]()
 	if dir := settings["state_dir"]; dir != "" {
 		u, _ := url.Parse(c.endpoint)
-		if j, err = openJournal(filepath.Join(dir, "micropub-"+safeName(u.Host+u.Path)+".jsonl"), n.now()); err != nil {
+		if j, err = journal.Open[attempt](filepath.Join(dir, "micropub-"+safeName(u.Host+u.Path)+".jsonl"), n.now(), journalOptions); err != nil {
 			return sdk.Errorf(sdk.Permanent, "%v", err)
 		}
 	}

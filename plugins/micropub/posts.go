@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tact-hq/tact/plugins/internal/journal"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
@@ -68,7 +69,7 @@ func (n *Network) Publish(ctx context.Context, p sdk.Post, idempotencyKey string
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	j := n.journal
-	if prev := j.attempts[idempotencyKey]; prev != nil {
+	if prev := j.Get(idempotencyKey); prev != nil {
 		if prev.Receipt != nil {
 			return *prev.Receipt, nil
 		}
@@ -96,8 +97,8 @@ func (n *Network) Publish(ctx context.Context, p sdk.Post, idempotencyKey string
 	if err != nil {
 		return sdk.Receipt{}, err
 	}
-	a := attempt{Key: idempotencyKey, Sending: n.now().UTC(), Slug: slug}
-	if err := j.record(a); err != nil {
+	a := attempt{Attempt: journal.Attempt{Key: idempotencyKey, Sending: n.now().UTC()}, Slug: slug}
+	if err := j.Append(a); err != nil {
 		return sdk.Receipt{}, sdk.Errorf(sdk.Retryable, "%v: nothing was sent", err)
 	}
 	h, _, err := n.do(ctx, c, http.MethodPost, c.endpoint, "POST h=entry", body, ctype)
@@ -208,24 +209,24 @@ func (n *Network) upload(ctx context.Context, c *config, m sdk.Media) (string, e
 	return u.String(), nil
 }
 
-func (n *Network) remember(j *journal, key string, r sdk.Receipt) {
-	a := *j.attempts[key]
+func (n *Network) remember(j *journal.Journal[attempt], key string, r sdk.Receipt) {
+	a := *j.Get(key)
 	a.Receipt = &r
-	if err := j.record(a); err != nil {
+	if err := j.Append(a); err != nil {
 		n.log.Error("micropub: post published but its address could not be journaled", "key", key, "post", r.URL, "err", err)
-		j.attempts[key] = &a
+		j.Keep(a)
 	}
 }
 
 // forget drops an attempt the server refused: it made nothing.
-func (n *Network) forget(j *journal, key string) {
-	a := *j.attempts[key]
+func (n *Network) forget(j *journal.Journal[attempt], key string) {
+	a := *j.Get(key)
 	a.Sending = a.Sending.AddDate(-1, 0, 0) // dropped at the next compaction
 	a.Slug = ""
-	if err := j.record(a); err != nil {
+	if err := j.Append(a); err != nil {
 		n.log.Warn("micropub: could not journal a refused send", "key", key, "err", err)
 	}
-	delete(j.attempts, key)
+	j.Forget(key)
 }
 
 // Lookup finds the post published with idempotencyKey (see the package comment).
@@ -237,9 +238,9 @@ func (n *Network) Lookup(ctx context.Context, idempotencyKey string) (sdk.Receip
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	j := n.journal
-	a := j.attempts[idempotencyKey]
+	a := j.Get(idempotencyKey)
 	switch {
-	case a == nil && j.path == "":
+	case a == nil && j.InMemory():
 		return sdk.Receipt{}, false, sdk.Errorf(sdk.Retryable, "micropub: cannot tell whether key %q was published: this process did not send it, and without state_dir nothing remembers what earlier processes sent; look at the site's recent posts and decide", idempotencyKey)
 	case a == nil:
 		return sdk.Receipt{}, false, nil // every send is journaled first
@@ -266,7 +267,7 @@ func (s source) first(name string) string {
 
 // find looks for a's post among the server's recent posts (q=source, the list extension).
 // It never answers "not published": an error says why it cannot tell.
-func (n *Network) find(ctx context.Context, c *config, j *journal, a *attempt) (sdk.Receipt, error) {
+func (n *Network) find(ctx context.Context, c *config, j *journal.Journal[attempt], a *attempt) (sdk.Receipt, error) {
 	cannotTell := func(why string) error {
 		return sdk.Errorf(sdk.Retryable, "micropub: cannot tell whether key %q was published: its post was sent at %s and no answer came back; %s; look at the site's posts since then for one ending in %s and decide", a.Key, a.Sending.Format("2006-01-02 15:04:05Z"), why, a.Slug)
 	}
@@ -282,7 +283,7 @@ func (n *Network) find(ctx context.Context, c *config, j *journal, a *attempt) (
 	}
 	for _, it := range out.Items {
 		addr := it.first("url")
-		if addr == "" || j.owner(addr) != "" {
+		if addr == "" || j.Owner(addr) != "" {
 			continue
 		}
 		path := addr
