@@ -48,6 +48,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -55,6 +56,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tact-hq/tact/config/redact"
+	"github.com/tact-hq/tact/plugins/internal/journal"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
@@ -105,7 +107,7 @@ type Network struct {
 	userID       string
 	username     string
 	stateDir     string
-	journal      *journal // opened on first use (guarded by publishMu)
+	journal      *journal.Journal[attempt] // opened on first use (guarded by publishMu)
 }
 
 // Option changes how New builds a Network.
@@ -286,7 +288,7 @@ func (n *Network) account() (a api, userID, username string, err error) {
 // publishMu. It is not read in Configure: the daemon also configures short-lived
 // processes (the connect flow, a check of new credentials) that must not compact the file
 // under the account's own process.
-func (n *Network) openJournal() (*journal, error) {
+func (n *Network) openJournal() (*journal.Journal[attempt], error) {
 	if n.journal != nil {
 		return n.journal, nil
 	}
@@ -294,10 +296,10 @@ func (n *Network) openJournal() (*journal, error) {
 	dir := n.stateDir
 	n.mu.Unlock()
 	if dir == "" {
-		n.journal = memoryJournal()
+		n.journal = journal.Memory[attempt]()
 		return n.journal, nil
 	}
-	j, err := openJournal(dir, n.now())
+	j, err := journal.Open[attempt](filepath.Join(dir, journalName), n.now(), journalOptions)
 	if err != nil {
 		return nil, sdk.Errorf(sdk.Retryable, "%v", err)
 	}
@@ -394,8 +396,8 @@ func (n *Network) Publish(ctx context.Context, p sdk.Post, idempotencyKey string
 	}
 	text := sdk.TextWithLink(p)
 	sending := n.now().UTC()
-	prev := j.attempts[idempotencyKey]
-	inFlight := prev != nil && prev.Receipt == nil && !prev.Refused
+	prev := j.Get(idempotencyKey)
+	inFlight := prev != nil && prev.InFlight()
 	switch {
 	case prev != nil && prev.Receipt != nil:
 		return *prev.Receipt, nil
@@ -422,8 +424,8 @@ func (n *Network) Publish(ctx context.Context, p sdk.Post, idempotencyKey string
 		ids = append(ids, id)
 	}
 
-	at := attempt{Key: idempotencyKey, Sending: sending, User: user, Text: text, Media: len(ids)}
-	if err := j.record(at); err != nil {
+	at := attempt{Attempt: journal.Attempt{Key: idempotencyKey, Sending: sending}, User: user, Text: text, Media: len(ids)}
+	if err := j.Append(at); err != nil {
 		return sdk.Receipt{}, sdk.Errorf(sdk.Retryable, "%v: nothing was sent", err)
 	}
 	body := map[string]any{"text": text}
@@ -484,19 +486,19 @@ func receipt(id, username string, now time.Time) sdk.Receipt {
 
 // remember records the receipt of at. It is kept in memory even if the journal file
 // cannot be written, and the failure is logged: the post is already published.
-func (n *Network) remember(j *journal, at attempt, r sdk.Receipt) {
+func (n *Network) remember(j *journal.Journal[attempt], at attempt, r sdk.Receipt) {
 	at.Receipt = &r
-	if err := j.record(at); err != nil {
+	if err := j.Append(at); err != nil {
 		n.log.Error("x: post published but its receipt could not be journaled", "key", at.Key, "id", r.RemoteID, "err", err)
-		j.attempts[at.Key] = &at
+		j.Keep(at)
 	}
 }
 
 // refused records that X refused at, so that Lookup says "never published". A failure to
 // write it is logged: Lookup then looks in the timeline, which is safe too.
-func (n *Network) refused(j *journal, at attempt) {
+func (n *Network) refused(j *journal.Journal[attempt], at attempt) {
 	at.Refused = true
-	if err := j.record(at); err != nil {
+	if err := j.Append(at); err != nil {
 		n.log.Warn("x: X refused the post but the refusal could not be journaled", "key", at.Key, "err", err)
 	}
 }
@@ -512,9 +514,9 @@ func (n *Network) Lookup(ctx context.Context, idempotencyKey string) (sdk.Receip
 	if err != nil {
 		return sdk.Receipt{}, false, err
 	}
-	at := j.attempts[idempotencyKey]
+	at := j.Get(idempotencyKey)
 	switch {
-	case at == nil && j.path == "":
+	case at == nil && j.InMemory():
 		return sdk.Receipt{}, false, sdk.Errorf(sdk.Retryable,
 			"x: cannot tell whether key %q was published: this process did not send it and the account has no state_dir to remember earlier processes' publishes", idempotencyKey)
 	case at == nil || at.Refused:
@@ -547,9 +549,8 @@ type timelinePage struct {
 
 // scan looks for the post at sent but never saw answered, in the account's posts since.
 // It says "not published" only when nothing the account posted since could be it.
-func (n *Network) scan(ctx context.Context, a api, user, username string, j *journal, at *attempt) (sdk.Receipt, bool, error) {
+func (n *Network) scan(ctx context.Context, a api, user, username string, j *journal.Journal[attempt], at *attempt) (sdk.Receipt, bool, error) {
 	since := at.Sending.Add(-clockSkew).UTC()
-	owned := j.publishedIDs()
 	cannotTell := func(why string) error {
 		return sdk.Errorf(sdk.Retryable, "x: cannot tell whether key %q was published: %s; look at the account's posts since %s and decide",
 			at.Key, why, at.Sending.Format(time.RFC3339))
@@ -565,7 +566,7 @@ func (n *Network) scan(ctx context.Context, a api, user, username string, j *jou
 			return sdk.Receipt{}, false, fmt.Errorf("x: cannot tell whether key %q was published: %w", at.Key, err)
 		}
 		for _, t := range tl.Data {
-			if owned[t.ID] {
+			if j.Owner(t.ID) != "" {
 				continue
 			}
 			if created, ok := snowflakeTime(t.ID); ok && created.Before(since) {
