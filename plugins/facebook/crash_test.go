@@ -1,19 +1,15 @@
 package facebook_test
 
 import (
-	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tact-hq/tact/plugins/facebook/facebooktest"
-	"github.com/tact-hq/tact/plugins/host"
+	"github.com/tact-hq/tact/plugins/internal/crashtest"
 	"github.com/tact-hq/tact/plugins/internal/plugintest"
 	"github.com/tact-hq/tact/plugins/sdk"
-	"github.com/tact-hq/tact/plugins/sdk/conformance"
 )
 
 // Facebook creates the post, then the answer is lost. A new process (same state_dir)
@@ -209,67 +205,16 @@ func TestWithoutStateDirLookupOfAnUnknownKeyCannotTell(t *testing.T) {
 // the answer to a post it has already created, and a new plugin process, started from the
 // same settings, finds that post instead of posting again.
 func TestPluginProcessDiesMidPublish(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the plugin binary")
-	}
-	bin := conformance.Build(t, "github.com/tact-hq/tact/cmd/tact-plugin-facebook")
 	srv := newServer(t)
-	srv.HoldCreates = true
-	account := []host.Account{{Name: "brand", Binary: bin, Settings: settings(srv, "state_dir", t.TempDir())}}
-	cfg := host.Config{Logger: slog.New(slog.DiscardHandler), CallTimeout: 30 * time.Second, StartTimeout: 30 * time.Second}
-	post := sdk.Post{Text: "Lisbon by tram (from €2) #travel", Media: []sdk.Media{plugintest.Attachment(jpegBytes, "image/jpeg", "tram 28")}}
-
-	first, err := host.New(cfg, account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := first.Start(plugintest.Context(t), "brand"); err != nil {
-		t.Fatal(err)
-	}
-	net1, _ := first.Network("brand")
-	published := make(chan error, 1)
-	go func() {
-		_, err := net1.Publish(plugintest.Context(t), post, "campaign-1/post-4")
-		published <- err
-	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for len(srv.Posts()) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the post never reached Facebook")
-		}
-		select {
-		case err := <-published:
-			t.Fatalf("Publish returned before Facebook answered: %v", err)
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-	first.Close() // the plugin process is stopped with the publish in flight
-	if err := <-published; err == nil {
-		t.Fatal("Publish succeeded although no answer ever came")
-	}
-	created := srv.Posts()[0]
-
-	srv.HoldCreates = false
-	second, err := host.New(cfg, account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer second.Close()
-	if err := second.Start(plugintest.Context(t), "brand"); err != nil {
-		t.Fatal(err)
-	}
-	net2, _ := second.Network("brand")
-	c, cancel := context.WithTimeout(plugintest.Context(t), 10*time.Second)
-	defer cancel()
-	r, found, err := net2.Lookup(c, "campaign-1/post-4")
-	if err != nil || !found || r.RemoteID != created.ID {
-		t.Fatalf("Lookup in the new process = %+v, %v, %v; want %s", r, found, err, created.ID)
-	}
-	again, err := net2.Publish(c, post, "campaign-1/post-4")
-	if err != nil || again.RemoteID != created.ID {
-		t.Fatalf("Publish in the new process = %+v, %v", again, err)
-	}
-	if n := len(srv.Posts()); n != 1 {
-		t.Fatalf("%d posts on Facebook, want 1", n)
-	}
+	crashtest.KillMidPublish(t, crashtest.Case[facebooktest.Post]{
+		Binary:   "github.com/tact-hq/tact/cmd/tact-plugin-facebook",
+		Account:  "brand",
+		Settings: settings(srv, "state_dir", t.TempDir()),
+		Post:     sdk.Post{Text: "Lisbon by tram (from €2) #travel", Media: []sdk.Media{plugintest.Attachment(jpegBytes, "image/jpeg", "tram 28")}},
+		Key:      "campaign-1/post-4",
+		Network:  "Facebook",
+		Hold:     func(on bool) { srv.HoldCreates = on },
+		Made:     srv.Posts,
+		ID:       func(p facebooktest.Post) string { return p.ID },
+	})
 }

@@ -1,16 +1,12 @@
 package linkedin_test
 
 import (
-	"context"
-	"log/slog"
 	"testing"
-	"time"
 
-	"github.com/tact-hq/tact/plugins/host"
+	"github.com/tact-hq/tact/plugins/internal/crashtest"
 	"github.com/tact-hq/tact/plugins/internal/plugintest"
 	"github.com/tact-hq/tact/plugins/linkedin/linkedintest"
 	"github.com/tact-hq/tact/plugins/sdk"
-	"github.com/tact-hq/tact/plugins/sdk/conformance"
 )
 
 // LinkedIn creates the post, then the answer is lost. A new process (same state_dir)
@@ -161,67 +157,16 @@ func TestWithoutStateDirLookupOfAnUnknownKeyCannotTell(t *testing.T) {
 // the answer to a post it has already created, and a new plugin process, started from the
 // same settings, finds that post instead of posting again.
 func TestPluginProcessDiesMidPublish(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the plugin binary")
-	}
-	bin := conformance.Build(t, "github.com/tact-hq/tact/cmd/tact-plugin-linkedin")
 	srv := newServer(t)
-	srv.HoldCreates = true
-	account := []host.Account{{Name: "brand", Binary: bin, Settings: settings(srv, "author", page, "state_dir", t.TempDir())}}
-	cfg := host.Config{Logger: slog.New(slog.DiscardHandler), CallTimeout: 30 * time.Second, StartTimeout: 30 * time.Second}
-	post := sdk.Post{Text: "Lisbon by tram (from €2) #travel", Link: "https://shop.example/tram"}
-
-	first, err := host.New(cfg, account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := first.Start(plugintest.Context(t), "brand"); err != nil {
-		t.Fatal(err)
-	}
-	net1, _ := first.Network("brand")
-	published := make(chan error, 1)
-	go func() {
-		_, err := net1.Publish(plugintest.Context(t), post, "campaign-1/post-4")
-		published <- err
-	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for len(srv.Posts()) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the post never reached LinkedIn")
-		}
-		select {
-		case err := <-published:
-			t.Fatalf("Publish returned before LinkedIn answered: %v", err)
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-	first.Close() // the plugin process is stopped with the publish in flight
-	if err := <-published; err == nil {
-		t.Fatal("Publish succeeded although no answer ever came")
-	}
-	created := srv.Posts()[0]
-
-	srv.HoldCreates = false
-	second, err := host.New(cfg, account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer second.Close()
-	if err := second.Start(plugintest.Context(t), "brand"); err != nil {
-		t.Fatal(err)
-	}
-	net2, _ := second.Network("brand")
-	c, cancel := context.WithTimeout(plugintest.Context(t), 10*time.Second)
-	defer cancel()
-	r, found, err := net2.Lookup(c, "campaign-1/post-4")
-	if err != nil || !found || r.RemoteID != created.URN {
-		t.Fatalf("Lookup in the new process = %+v, %v, %v; want %s", r, found, err, created.URN)
-	}
-	again, err := net2.Publish(c, post, "campaign-1/post-4")
-	if err != nil || again.RemoteID != created.URN {
-		t.Fatalf("Publish in the new process = %+v, %v", again, err)
-	}
-	if n := len(srv.Posts()); n != 1 {
-		t.Fatalf("%d posts on LinkedIn, want 1", n)
-	}
+	crashtest.KillMidPublish(t, crashtest.Case[linkedintest.Post]{
+		Binary:   "github.com/tact-hq/tact/cmd/tact-plugin-linkedin",
+		Account:  "brand",
+		Settings: settings(srv, "author", page, "state_dir", t.TempDir()),
+		Post:     sdk.Post{Text: "Lisbon by tram (from €2) #travel", Link: "https://shop.example/tram"},
+		Key:      "campaign-1/post-4",
+		Network:  "LinkedIn",
+		Hold:     func(on bool) { srv.HoldCreates = on },
+		Made:     srv.Posts,
+		ID:       func(p linkedintest.Post) string { return p.URN },
+	})
 }

@@ -1,15 +1,11 @@
 package mastodon_test
 
 import (
-	"context"
-	"log/slog"
 	"testing"
-	"time"
 
-	"github.com/tact-hq/tact/plugins/host"
-	"github.com/tact-hq/tact/plugins/internal/plugintest"
+	"github.com/tact-hq/tact/plugins/internal/crashtest"
+	"github.com/tact-hq/tact/plugins/mastodon/mastodontest"
 	"github.com/tact-hq/tact/plugins/sdk"
-	"github.com/tact-hq/tact/plugins/sdk/conformance"
 )
 
 // The real thing: the plugin binary runs as the daemon runs it, dies while the server
@@ -17,68 +13,17 @@ import (
 // created, and a new plugin process, started from the same settings, must find that status
 // instead of posting again.
 func TestPluginProcessDiesMidPublish(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the plugin binary")
-	}
-	bin := conformance.Build(t, "github.com/tact-hq/tact/cmd/tact-plugin-mastodon")
 	srv := newServer(t)
-	srv.IgnoreIdempotencyKey, srv.HoldCreates = true, true
-	account := []host.Account{{Name: "brand", Binary: bin, Settings: map[string]string{
-		"server": srv.URL, "token": srv.Token, "state_dir": t.TempDir()}}}
-	cfg := host.Config{Logger: slog.New(slog.DiscardHandler), CallTimeout: 30 * time.Second, StartTimeout: 30 * time.Second}
-	post := sdk.Post{Text: "Spring sale: 20% off https://shop.example/spring @ana@pt.example"}
-
-	first, err := host.New(cfg, account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := first.Start(plugintest.Context(t), "brand"); err != nil {
-		t.Fatal(err)
-	}
-	net1, _ := first.Network("brand")
-	published := make(chan error, 1)
-	go func() {
-		_, err := net1.Publish(plugintest.Context(t), post, "campaign-3/post-9")
-		published <- err
-	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for len(srv.Statuses()) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the status never reached the server")
-		}
-		select {
-		case err := <-published:
-			t.Fatalf("Publish returned before the server answered: %v", err)
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-	first.Close() // the plugin process is stopped with the publish in flight
-	if err := <-published; err == nil {
-		t.Fatal("Publish succeeded although no answer ever came")
-	}
-	created := srv.Statuses()[0]
-
-	srv.HoldCreates = false
-	second, err := host.New(cfg, account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer second.Close()
-	if err := second.Start(plugintest.Context(t), "brand"); err != nil {
-		t.Fatal(err)
-	}
-	net2, _ := second.Network("brand")
-	c, cancel := context.WithTimeout(plugintest.Context(t), 10*time.Second)
-	defer cancel()
-	r, found, err := net2.Lookup(c, "campaign-3/post-9")
-	if err != nil || !found || r.RemoteID != created.ID {
-		t.Fatalf("Lookup in the new process = %+v, %v, %v; want status %s", r, found, err, created.ID)
-	}
-	again, err := net2.Publish(c, post, "campaign-3/post-9")
-	if err != nil || again.RemoteID != created.ID {
-		t.Fatalf("Publish in the new process = %+v, %v", again, err)
-	}
-	if n := len(srv.Statuses()); n != 1 {
-		t.Fatalf("%d statuses on the server, want 1", n)
-	}
+	srv.IgnoreIdempotencyKey = true
+	crashtest.KillMidPublish(t, crashtest.Case[mastodontest.Status]{
+		Binary:   "github.com/tact-hq/tact/cmd/tact-plugin-mastodon",
+		Account:  "brand",
+		Settings: map[string]string{"server": srv.URL, "token": srv.Token, "state_dir": t.TempDir()},
+		Post:     sdk.Post{Text: "Spring sale: 20% off https://shop.example/spring @ana@pt.example"},
+		Key:      "campaign-3/post-9",
+		Network:  "the server",
+		Hold:     func(on bool) { srv.HoldCreates = on },
+		Made:     srv.Statuses,
+		ID:       func(s mastodontest.Status) string { return s.ID },
+	})
 }

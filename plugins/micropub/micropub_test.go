@@ -2,14 +2,13 @@ package micropub_test
 
 import (
 	"bytes"
-	"context"
 	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tact-hq/tact/plugins/host"
+	"github.com/tact-hq/tact/plugins/internal/crashtest"
 	"github.com/tact-hq/tact/plugins/internal/plugintest"
 	"github.com/tact-hq/tact/plugins/micropub"
 	"github.com/tact-hq/tact/plugins/micropub/micropubtest"
@@ -236,59 +235,16 @@ func TestConformance(t *testing.T) {
 // The plugin process dies while the site holds the answer to a post it made; a new
 // process, from the same settings, finds the post instead of posting again.
 func TestPluginProcessDiesMidPublish(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the plugin binary")
-	}
-	bin := conformance.Build(t, "github.com/tact-hq/tact/cmd/tact-plugin-micropub")
 	srv := micropubtest.New(t)
-	srv.HoldCreates.Store(true)
-	account := []host.Account{{Name: "site", Binary: bin, Settings: map[string]string{"site": srv.URL, "token": srv.Token, "state_dir": t.TempDir()}}}
-	cfg := host.Config{Logger: slog.New(slog.DiscardHandler), CallTimeout: 30 * time.Second, StartTimeout: 30 * time.Second}
-	first, err := host.New(cfg, account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := first.Start(plugintest.Context(t), "site"); err != nil {
-		t.Fatal(err)
-	}
-	net1, _ := first.Network("site")
-	published := make(chan error, 1)
-	go func() {
-		_, err := net1.Publish(plugintest.Context(t), sdk.Post{Text: "held"}, "campaign-1/post-4")
-		published <- err
-	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for len(srv.Posts()) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the post never reached the site")
-		}
-		select {
-		case err := <-published:
-			t.Fatalf("Publish returned before the site answered: %v", err)
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-	first.Close()
-	if err := <-published; err == nil {
-		t.Fatal("Publish succeeded although no answer came")
-	}
-	srv.HoldCreates.Store(false)
-	second, err := host.New(cfg, account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer second.Close()
-	if err := second.Start(plugintest.Context(t), "site"); err != nil {
-		t.Fatal(err)
-	}
-	net2, _ := second.Network("site")
-	c, cancel := context.WithTimeout(plugintest.Context(t), 10*time.Second)
-	defer cancel()
-	r, found, err := net2.Lookup(c, "campaign-1/post-4")
-	if err != nil || !found || r.RemoteID != srv.Posts()[0].URL {
-		t.Fatalf("Lookup in the new process = %+v, %v, %v", r, found, err)
-	}
-	if n := len(srv.Posts()); n != 1 {
-		t.Fatalf("%d posts, want 1", n)
-	}
+	crashtest.KillMidPublish(t, crashtest.Case[micropubtest.Post]{
+		Binary:   "github.com/tact-hq/tact/cmd/tact-plugin-micropub",
+		Account:  "site",
+		Settings: map[string]string{"site": srv.URL, "token": srv.Token, "state_dir": t.TempDir()},
+		Post:     sdk.Post{Text: "held"},
+		Key:      "campaign-1/post-4",
+		Network:  "the site",
+		Hold:     srv.HoldCreates.Store,
+		Made:     srv.Posts,
+		ID:       func(p micropubtest.Post) string { return p.URL },
+	})
 }
