@@ -23,7 +23,7 @@ import (
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
-// The tests run the real mastodon and bluesky plugins as processes (built once here), on
+// The tests run the real mastodon, bluesky and x plugins as processes (built once here), on
 // a real SQLite file, against the plugins' fake servers on loopback; the daemon's side of
 // time is a fake clock, and so is the fake Mastodon's.
 
@@ -36,7 +36,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	pluginDir = dir
-	cmd := exec.Command("go", "build", "-o", dir+"/", "github.com/tact-hq/tact/cmd/tact-plugin-mastodon", "github.com/tact-hq/tact/cmd/tact-plugin-bluesky")
+	cmd := exec.Command("go", "build", "-o", dir+"/", "github.com/tact-hq/tact/cmd/tact-plugin-mastodon", "github.com/tact-hq/tact/cmd/tact-plugin-bluesky",
+		"github.com/tact-hq/tact/cmd/tact-plugin-x")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building the plugins:", err)
@@ -483,5 +484,24 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		<-tick.C
+	}
+}
+
+// A network whose tokens last a second is not asked again in a loop: after a refresh the
+// next waits RefreshRetry at least.
+func TestShortTokensAreNotRefreshedInALoop(t *testing.T) {
+	e := setup(t, opts{tokenLifetime: time.Second})
+	e.connectMastodon()
+	e.clock.Advance(time.Second)
+	next := e.svc.RefreshDue(e.ctx)
+	c, _ := e.store.Credential(e.ctx, "brand-mastodon")
+	if c.RefreshedAt.IsZero() {
+		t.Fatalf("not refreshed: %+v", c)
+	}
+	if want := e.clock.Now().Add(connect.RefreshRetry); next.Before(want) {
+		t.Fatalf("the next refresh is planned at %s, before %s", next, want)
+	}
+	if n := len(e.masto.IssuedTokens()); n != 2 {
+		t.Fatalf("%d tokens issued, want the connection's and one refresh", n)
 	}
 }

@@ -83,15 +83,20 @@ func (s *Service) RefreshDue(ctx context.Context) time.Time {
 	return next
 }
 
-// refreshTime is when c is next refreshed: its RefreshAt, or RefreshRetry after a failed
-// attempt.
+// refreshTime is when c is next refreshed: its RefreshAt, but not sooner than
+// RefreshRetry after the last attempt, failed or not (a network that answers tokens
+// already about to expire is not asked again in a loop).
 func refreshTime(c *queue.Credential) time.Time {
 	at := c.RefreshAt()
 	if at.IsZero() {
 		return at
 	}
-	if c.RefreshError != "" {
-		if retry := c.RefreshErrorAt.Add(RefreshRetry); retry.After(at) {
+	last := c.RefreshedAt
+	if c.RefreshError != "" && c.RefreshErrorAt.After(last) {
+		last = c.RefreshErrorAt
+	}
+	if !last.IsZero() {
+		if retry := last.Add(RefreshRetry); retry.After(at) {
 			return retry
 		}
 	}

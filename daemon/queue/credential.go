@@ -112,15 +112,18 @@ const (
 )
 
 // RefreshAt is when the daemon refreshes c: once less than a quarter of the access
-// token's lifetime, or RefreshMargin, is left, whichever is earlier. Zero when c is not
-// refreshed (no expiry, no refresh token, or it needs a person).
+// token's lifetime, or RefreshMargin, is left, whichever is earlier, but never before half
+// of the lifetime has passed (a token that lasts five minutes is refreshed after two and a
+// half, not at once and again). Zero when c is not refreshed (no expiry, no refresh token,
+// or it needs a person).
 func (c *Credential) RefreshAt() time.Time {
 	if c.ExpiresAt.IsZero() || !c.Refreshable || c.NeedsPerson {
 		return time.Time{}
 	}
 	margin := RefreshMargin
 	if !c.IssuedAt.IsZero() && c.ExpiresAt.After(c.IssuedAt) {
-		margin = max(margin, c.ExpiresAt.Sub(c.IssuedAt)/4)
+		life := c.ExpiresAt.Sub(c.IssuedAt)
+		margin = min(max(margin, life/4), life/2)
 	}
 	return c.ExpiresAt.Add(-margin)
 }

@@ -15,6 +15,7 @@ func TestCredentialRefreshAt(t *testing.T) {
 	}{
 		{"two-hour token: a quarter (30m) before", Credential{Refreshable: true, IssuedAt: issued, ExpiresAt: issued.Add(2 * time.Hour)}, issued.Add(90 * time.Minute)},
 		{"twenty-minute token: 10m before", Credential{Refreshable: true, IssuedAt: issued, ExpiresAt: issued.Add(20 * time.Minute)}, issued.Add(10 * time.Minute)},
+		{"five-minute token: half way, not at once", Credential{Refreshable: true, IssuedAt: issued, ExpiresAt: issued.Add(5 * time.Minute)}, issued.Add(150 * time.Second)},
 		{"60-day token: 15 days before", Credential{Refreshable: true, IssuedAt: issued, ExpiresAt: issued.Add(60 * 24 * time.Hour)}, issued.Add(45 * 24 * time.Hour)},
 		{"no refresh token", Credential{IssuedAt: issued, ExpiresAt: issued.Add(time.Hour)}, time.Time{}},
 		{"never expires", Credential{Refreshable: true, IssuedAt: issued}, time.Time{}},
