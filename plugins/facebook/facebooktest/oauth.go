@@ -1,14 +1,11 @@
 package facebooktest
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html"
 	"html/template"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -18,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tact-hq/tact/plugins/internal/faketest"
+	"github.com/tact-hq/tact/plugins/internal/oauthtest"
 )
 
 // grant is what an access token stands for: a user, or one of their Pages.
@@ -49,7 +47,7 @@ type Dialog struct {
 const codeTTL = 10 * time.Minute
 
 func (s *Server) issueUserLocked(scopes []string, long bool) string {
-	tok := "EAAG" + randomToken(36)
+	tok := "EAAG" + oauthtest.Token(36)
 	g := &grant{user: s.User, scopes: slices.Clone(scopes), long: long, expires: s.now().Add(s.ShortTTL)}
 	if long {
 		g.expires = s.now().Add(s.LongTTL)
@@ -61,7 +59,7 @@ func (s *Server) issueUserLocked(scopes []string, long bool) string {
 // issuePageLocked is the Page token of pageID for user token u: it never expires when u
 // is long-lived, and ends with u otherwise.
 func (s *Server) issuePageLocked(u *grant, pageID string) string {
-	tok := "EAAP" + randomToken(36)
+	tok := "EAAP" + oauthtest.Token(36)
 	g := &grant{user: u.user, pageID: pageID, scopes: slices.Clone(u.scopes), long: u.long}
 	if !u.long {
 		g.expires = u.expires
@@ -156,37 +154,18 @@ func (s *Server) decide(authURL, decision string) (string, error) {
 	if _, p := splitVersion(u.Path); p != "/dialog/oauth" {
 		return "", fmt.Errorf("facebooktest: %q is not a Login dialog URL (/{version}/dialog/oauth)", authURL)
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	page, err := client.Get(s.URL + u.Path + "?" + u.RawQuery)
-	if err != nil {
-		return "", err
-	}
-	body, _ := io.ReadAll(page.Body)
-	page.Body.Close()
-	if loc := page.Header.Get("Location"); loc != "" {
-		return loc, nil
-	}
-	if page.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("facebooktest: the Login dialog answered %d: %s", page.StatusCode, strings.TrimSpace(string(body)))
-	}
 	form := u.Query()
 	form.Set("decision", decision)
 	// The boxes the page shows ticked, but those the person unticks.
-	for _, m := range grantBox.FindAllStringSubmatch(string(body), -1) {
-		if sc := html.UnescapeString(m[1]); !slices.Contains(s.DeclinedScopes, sc) {
-			form.Add("grant", sc)
+	tick := func(page string, form url.Values) {
+		for _, m := range grantBox.FindAllStringSubmatch(page, -1) {
+			if sc := html.UnescapeString(m[1]); !slices.Contains(s.DeclinedScopes, sc) {
+				form.Add("grant", sc)
+			}
 		}
 	}
-	resp, err := client.PostForm(s.URL+u.Path, form)
-	if err != nil {
-		return "", err
-	}
-	resp.Body.Close()
-	loc := resp.Header.Get("Location")
-	if loc == "" {
-		return "", errors.New("facebooktest: the Login dialog did not redirect back")
-	}
-	return loc, nil
+	return oauthtest.Press(oauthtest.Page{Fake: "facebooktest", Page: "the Login dialog", Form: "the Login dialog"},
+		s.URL+u.Path+"?"+u.RawQuery, s.URL+u.Path, form, tick)
 }
 
 var grantBox = regexp.MustCompile(`name="grant" value="([^"]*)"`)
@@ -230,16 +209,7 @@ func (s *Server) dialog(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "URL Blocked: This redirect failed because the redirect URI is not whitelisted in the app's Client OAuth Settings. Make sure Client and Web OAuth Login are on and add all your app domains as Valid OAuth Redirect URIs.", http.StatusBadRequest)
 		return
 	}
-	back := func(v url.Values) {
-		if st := q.Get("state"); st != "" {
-			v.Set("state", st)
-		}
-		sep := "?"
-		if strings.Contains(redirect, "?") {
-			sep = "&"
-		}
-		http.Redirect(w, r, redirect+sep+v.Encode()+"#_=_", http.StatusFound)
-	}
+	back := func(v url.Values) { oauthtest.RedirectBack(w, r, redirect, q.Get("state"), v, "#_=_") }
 	if rt := q.Get("response_type"); rt != "" && rt != "code" {
 		back(url.Values{"error": {"invalid_request"}, "error_description": {"this fake serves response_type=code only"}})
 		return
@@ -284,7 +254,7 @@ func (s *Server) dialog(w http.ResponseWriter, r *http.Request) {
 			granted = append(granted, sc)
 		}
 	}
-	code := "AQD" + randomToken(48)
+	code := "AQD" + oauthtest.Token(48)
 	s.mu.Lock()
 	s.codes[code] = &authCode{redirectURI: redirect, challenge: challenge, method: method, scopes: granted, expires: s.now().Add(codeTTL)}
 	s.mu.Unlock()
@@ -360,8 +330,7 @@ func verifierMatches(challenge, method, verifier string) bool {
 	if method == "plain" {
 		return verifier == challenge
 	}
-	sum := sha256.Sum256([]byte(verifier))
-	return base64.RawURLEncoding.EncodeToString(sum[:]) == challenge
+	return oauthtest.S256(verifier) == challenge
 }
 
 func (s *Server) me(w http.ResponseWriter, g *grant) {

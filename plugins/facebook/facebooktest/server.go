@@ -52,7 +52,6 @@ package facebooktest
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -913,10 +912,4 @@ func (s *Server) deletePost(w http.ResponseWriter, g *grant, id string) {
 	p.Deleted = true
 	s.mu.Unlock()
 	faketest.WriteJSON(w, http.StatusOK, map[string]bool{"success": true})
-}
-
-func randomToken(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -1,12 +1,8 @@
 package linkedintest
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
-	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -14,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tact-hq/tact/plugins/internal/faketest"
+	"github.com/tact-hq/tact/plugins/internal/oauthtest"
 )
 
 // grant is what an access or refresh token stands for.
@@ -54,10 +51,10 @@ func (s *Server) IssueToken(scopes ...string) (access, refresh string) {
 
 func (s *Server) issueLocked(m Member, scopes []string) (access, refresh string) {
 	now := s.now()
-	access = "AQ" + randomToken(30)
+	access = "AQ" + oauthtest.Token(30)
 	g := &grant{member: m, scopes: slices.Clone(scopes), created: now, expires: now.Add(s.AccessTTL)}
 	if !s.NoRefreshTokens {
-		refresh = "AQR" + randomToken(30)
+		refresh = "AQR" + oauthtest.Token(30)
 		s.refresh[refresh] = &grant{member: m, scopes: slices.Clone(scopes), created: now, expires: now.Add(s.RefreshTTL)}
 		g.refresh = refresh
 	}
@@ -134,31 +131,11 @@ func (s *Server) decide(authURL, decision string) (string, error) {
 	if err != nil || u.Path != "/oauth/v2/authorization" {
 		return "", fmt.Errorf("linkedintest: %q is not a consent page URL (/oauth/v2/authorization)", authURL)
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	page, err := client.Get(s.URL + u.Path + "?" + u.RawQuery)
-	if err != nil {
-		return "", err
-	}
-	body, _ := io.ReadAll(page.Body)
-	page.Body.Close()
-	if loc := page.Header.Get("Location"); loc != "" {
-		return loc, nil // refused with a redirect (a scope the app may not ask for)
-	}
-	if page.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("linkedintest: the consent page answered %d: %s", page.StatusCode, strings.TrimSpace(string(body)))
-	}
+	// A redirect at once is a refusal (a scope the app may not ask for).
 	form := u.Query()
 	form.Set("decision", decision)
-	resp, err := client.PostForm(s.URL+"/oauth/v2/authorization", form)
-	if err != nil {
-		return "", err
-	}
-	resp.Body.Close()
-	loc := resp.Header.Get("Location")
-	if loc == "" {
-		return "", errors.New("linkedintest: the consent form did not redirect back")
-	}
-	return loc, nil
+	return oauthtest.Press(oauthtest.Page{Fake: "linkedintest", Page: "the consent page", Form: "the consent form"},
+		s.URL+u.Path+"?"+u.RawQuery, s.URL+"/oauth/v2/authorization", form, nil)
 }
 
 var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
@@ -210,16 +187,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "The redirect_uri does not match the registered value", http.StatusBadRequest)
 		return
 	}
-	back := func(v url.Values) {
-		if st := q.Get("state"); st != "" {
-			v.Set("state", st)
-		}
-		sep := "?"
-		if strings.Contains(redirect, "?") {
-			sep = "&"
-		}
-		http.Redirect(w, r, redirect+sep+v.Encode(), http.StatusFound)
-	}
+	back := func(v url.Values) { oauthtest.RedirectBack(w, r, redirect, q.Get("state"), v, "") }
 	scopes := strings.Fields(q.Get("scope"))
 	if q.Get("response_type") != "code" {
 		back(url.Values{"error": {"invalid_request"}, "error_description": {"response_type must be code"}})
@@ -259,7 +227,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		back(url.Values{"error": {"user_cancelled_authorize"}, "error_description": {"The user cancelled the authorization"}})
 		return
 	}
-	code := "AQT" + randomToken(24)
+	code := "AQT" + oauthtest.Token(24)
 	s.mu.Lock()
 	s.codes[code] = &authCode{clientID: s.ClientID, redirectURI: redirect, challenge: challenge, scopes: scopes, expires: s.now().Add(codeTTL)}
 	s.mu.Unlock()
@@ -305,7 +273,7 @@ func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) {
 		}
 		// A new access token; the refresh token stays, its lifetime not extended.
 		refresh = f.Get("refresh_token")
-		access = "AQ" + randomToken(30)
+		access = "AQ" + oauthtest.Token(30)
 		g = &grant{member: rg.member, scopes: rg.scopes, created: now, expires: now.Add(s.AccessTTL), refresh: refresh}
 		s.tokens[access] = g
 	default:
@@ -321,14 +289,10 @@ func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) {
 	faketest.WriteJSON(w, http.StatusOK, out)
 }
 
-// verifierMatches checks PKCE S256: base64url(SHA-256(verifier)) is the challenge. A code
-// asked for without a challenge takes any verifier, as LinkedIn's standard flow does.
+// verifierMatches checks PKCE S256. A code asked for without a challenge takes any
+// verifier, as LinkedIn's standard flow does.
 func verifierMatches(challenge, verifier string) bool {
-	if challenge == "" {
-		return true
-	}
-	sum := sha256.Sum256([]byte(verifier))
-	return verifier != "" && base64.RawURLEncoding.EncodeToString(sum[:]) == challenge
+	return challenge == "" || verifier != "" && oauthtest.S256(verifier) == challenge
 }
 
 func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {

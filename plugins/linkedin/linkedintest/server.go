@@ -44,8 +44,6 @@
 package linkedintest
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -60,6 +58,7 @@ import (
 	"time"
 
 	"github.com/tact-hq/tact/plugins/internal/faketest"
+	"github.com/tact-hq/tact/plugins/internal/oauthtest"
 )
 
 // Member is a LinkedIn member.
@@ -703,7 +702,7 @@ func (s *Server) initializeUpload(w http.ResponseWriter, r *http.Request, g *gra
 	s.mu.Lock()
 	s.next++
 	id := "D4E10AQ" + strconv.FormatInt(s.next, 36)
-	img := &Image{URN: "urn:li:image:" + id, Owner: owner, Status: "WAITING_UPLOAD", sig: randomToken(12)}
+	img := &Image{URN: "urn:li:image:" + id, Owner: owner, Status: "WAITING_UPLOAD", sig: oauthtest.Token(12)}
 	s.images[img.URN] = img
 	expires := s.now().Add(24 * time.Hour).UnixMilli()
 	s.mu.Unlock()
@@ -760,10 +759,4 @@ func (s *Server) getImage(w http.ResponseWriter, urn string) {
 		return
 	}
 	faketest.WriteJSON(w, http.StatusOK, out)
-}
-
-func randomToken(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -2,8 +2,6 @@ package mastodontest
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"html/template"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tact-hq/tact/plugins/internal/faketest"
+	"github.com/tact-hq/tact/plugins/internal/oauthtest"
 )
 
 // The OAuth side of the fake, as Mastodon documents it (docs.joinmastodon.org: methods/apps,
@@ -324,7 +323,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		case g == nil || g.clientID != a.id || g.redirect != f.Get("redirect_uri") || !s.Now().Before(g.expires):
 			oauthFail(w, 400, "invalid_grant", invalidGrant)
 			return
-		case g.challenge != "" && pkceS256(f.Get("code_verifier")) != g.challenge:
+		case g.challenge != "" && oauthtest.S256(f.Get("code_verifier")) != g.challenge:
 			oauthFail(w, 400, "invalid_grant", invalidGrant)
 			return
 		}
@@ -396,19 +395,10 @@ func (s *Server) RefreshTokens() []string {
 	return out
 }
 
-func pkceS256(verifier string) string {
-	h := sha256.Sum256([]byte(verifier))
-	return base64.RawURLEncoding.EncodeToString(h[:])
-}
-
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
 
-func randomB64() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func randomB64() string { return oauthtest.Token(32) }

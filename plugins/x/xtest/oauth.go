@@ -1,9 +1,6 @@
 package xtest
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -14,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tact-hq/tact/plugins/internal/faketest"
+	"github.com/tact-hq/tact/plugins/internal/oauthtest"
 )
 
 // codeTTL is how long an authorization code may wait for its exchange (X: 30 seconds).
@@ -44,11 +42,7 @@ type Tokens struct {
 // AllScopes are the scopes the x plugin asks for.
 var AllScopes = []string{"tweet.read", "tweet.write", "users.read", "offline.access", "media.write"}
 
-func randomToken(prefix string) string {
-	b := make([]byte, 24)
-	_, _ = rand.Read(b)
-	return prefix + base64.RawURLEncoding.EncodeToString(b)
-}
+func randomToken(prefix string) string { return prefix + oauthtest.Token(24) }
 
 // IssueTokens issues tokens for the account as if it had connected with scopes (AllScopes
 // when none are given): a shortcut for tests that do not go through the consent page.
@@ -230,9 +224,8 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	switch f.Get("grant_type") {
 	case "authorization_code":
 		c := s.codes[f.Get("code")]
-		sum := sha256.Sum256([]byte(f.Get("code_verifier")))
 		if c == nil || c.used || !s.Now().Before(c.expires) || c.redirect != f.Get("redirect_uri") ||
-			base64.RawURLEncoding.EncodeToString(sum[:]) != c.challenge {
+			oauthtest.S256(f.Get("code_verifier")) != c.challenge {
 			tokenError(w, http.StatusBadRequest, "invalid_request", "Value passed for the authorization code was invalid.")
 			return
 		}
@@ -269,7 +262,4 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 
 // Challenge returns the S256 code challenge of verifier, for tests that build their own
 // consent URL.
-func Challenge(verifier string) string {
-	sum := sha256.Sum256([]byte(verifier))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
+func Challenge(verifier string) string { return oauthtest.S256(verifier) }
