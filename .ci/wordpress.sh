@@ -9,7 +9,10 @@
 #
 # which is what the tests read from TACT_TEST_WORDPRESS. By hand:
 #
-#   export TACT_TEST_WORDPRESS=$(sudo .ci/wordpress.sh)
+#   sudo .ci/wordpress.sh >/tmp/wp.url && export TACT_TEST_WORDPRESS=$(cat /tmp/wp.url)
+#
+# (Not $(sudo .ci/wordpress.sh): the servers it leaves running would hold the command
+# substitution's pipe open, and the shell would wait for them.)
 #   go test -race -count=1 -run WordPress ./plugins/wordpress/ ./cmd/tactd/
 #   sudo .ci/wordpress.sh stop
 #
@@ -167,7 +170,7 @@ $_SERVER['SCRIPT_FILENAME'] = $_SERVER['DOCUMENT_ROOT'] . '/index.php';
 require $_SERVER['DOCUMENT_ROOT'] . '/index.php';
 PHP
 [[ -f $state/php.pid ]] && kill "$(cat "$state/php.pid")" 2>/dev/null || true
-(cd "$wp" && PHP_CLI_SERVER_WORKERS=4 setsid php -S "$host:$port" -t "$wp" "$state/router.php" >"$state/php.log" 2>&1 &
+(cd "$wp" && PHP_CLI_SERVER_WORKERS=4 setsid php -S "$host:$port" -t "$wp" "$state/router.php" </dev/null >"$state/php.log" 2>&1 &
   echo $! >"$state/php.pid")
 for _ in $(seq 1 100); do
   php_get "http://$host:$port/wp-json/wp/v2/users/me" "$creds" >/dev/null && break

@@ -60,7 +60,7 @@ func (p *wpProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func realWordPress(t *testing.T) (site *url.URL, user, pass string) {
 	raw := os.Getenv("TACT_TEST_WORDPRESS")
 	if raw == "" {
-		t.Skip("TACT_TEST_WORDPRESS is not set: no real WordPress to test against (.ci/run starts one with .ci/wordpress.sh; export TACT_TEST_WORDPRESS=$(sudo .ci/wordpress.sh) to run this by hand)")
+		t.Skip("TACT_TEST_WORDPRESS is not set: no real WordPress to test against (.ci/run starts one with .ci/wordpress.sh; sudo .ci/wordpress.sh >/tmp/wp.url && export TACT_TEST_WORDPRESS=$(cat /tmp/wp.url) to run this by hand)")
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.User == nil || u.Host == "" {
