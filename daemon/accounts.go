@@ -13,6 +13,7 @@ import (
 	"github.com/tact-hq/tact/daemon/connect"
 	"github.com/tact-hq/tact/daemon/metrics"
 	"github.com/tact-hq/tact/daemon/queue"
+	"github.com/tact-hq/tact/plugins/builtin"
 	"github.com/tact-hq/tact/plugins/host"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
@@ -144,11 +145,13 @@ func (a *accounts) methodFrom(ctx context.Context, ac config.Account, caps []str
 		return connect.Password, nil
 	}
 	if caps == nil {
-		if ps, err := a.plugins.Plugins(ctx); err == nil {
-			for _, p := range ps {
-				if p.Name == ac.Plugin {
-					caps = p.Features
-				}
+		// The account's process did not describe itself (its tokens may be refused). A
+		// built-in plugin is asked in process, without starting anything: starting every
+		// plugin binary to learn one capability made the accounts listing, and what uses
+		// it (creating a campaign), take longer than clients wait.
+		if n, ok := builtin.New(ac.Plugin); ok {
+			if _, isAuth := n.(sdk.Authorizer); isAuth {
+				caps = []string{"oauth"}
 			}
 		}
 	}

@@ -2,8 +2,10 @@ package sdk
 
 import (
 	"context"
+	"errors"
 
 	pluginpb "github.com/tact-hq/tact/plugins/proto"
+	"google.golang.org/grpc/status"
 )
 
 // server answers the gRPC calls in the plugin process by calling the author's Network.
@@ -45,6 +47,15 @@ func (s *server) Publish(ctx context.Context, req *pluginpb.PublishRequest) (*pl
 		return &pluginpb.PublishResponse{Error: errorToProto(Errorf(Permanent, "publish without an idempotency key"))}, nil
 	}
 	r, err := s.impl.Publish(ctx, postFromProto(req.GetPost()), req.GetIdempotencyKey())
+	var typed *Error
+	if err != nil && ctx.Err() != nil && !errors.As(err, &typed) {
+		// The daemon's deadline passed (or it went away) while the plugin worked: whatever
+		// the plugin returns then ("context deadline exceeded"), the post may or may not be
+		// out. Answered as the deadline itself, the daemon treats it as an unknown outcome
+		// and asks Lookup, whichever of this answer and its own deadline it sees first;
+		// reported as the plugin's error, it could be taken for "retry" and sent twice.
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
 	if err != nil {
 		return &pluginpb.PublishResponse{Error: errorToProto(err)}, nil
 	}
