@@ -47,8 +47,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tact-hq/tact/config/redact"
 	"github.com/tact-hq/tact/plugins/internal/journal"
+	"github.com/tact-hq/tact/plugins/internal/setting"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
@@ -185,10 +185,10 @@ func (n *Network) Configure(ctx context.Context, settings map[string]string) err
 	}
 	c := &config{configured: true}
 	var err error
-	if c.graphURL, err = baseURL(settings, "graph_url", DefaultGraphURL); err != nil {
+	if c.graphURL, err = setting.BaseURL("facebook", settings, "graph_url", DefaultGraphURL); err != nil {
 		return err
 	}
-	if c.dialogURL, err = baseURL(settings, "dialog_url", DefaultDialogURL); err != nil {
+	if c.dialogURL, err = setting.BaseURL("facebook", settings, "dialog_url", DefaultDialogURL); err != nil {
 		return err
 	}
 	if c.version = strings.TrimSpace(settings["graph_version"]); c.version == "" {
@@ -311,17 +311,4 @@ func (n *Network) usable(call string) (*config, error) {
 		return nil, sdk.Errorf(sdk.Auth, "facebook: the Page is not known: set page_id, or connect the account")
 	}
 	return c, nil
-}
-
-func baseURL(settings map[string]string, key, def string) (string, error) {
-	v := strings.TrimRight(strings.TrimSpace(settings[key]), "/")
-	if v == "" {
-		return def, nil
-	}
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		// Not repeated in full: a value read from env: may be a secret (docs/operations.md, "Secrets").
-		return "", sdk.Errorf(sdk.Permanent, "facebook: setting %q (%s) is not an http:// or https:// URL with a host: leave it out to use %s", key, redact.SecretURL(v), def)
-	}
-	return v, nil
 }

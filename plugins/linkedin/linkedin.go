@@ -49,8 +49,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tact-hq/tact/config/redact"
 	"github.com/tact-hq/tact/plugins/internal/journal"
+	"github.com/tact-hq/tact/plugins/internal/setting"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
 
@@ -195,10 +195,10 @@ func (n *Network) Configure(ctx context.Context, settings map[string]string) err
 	}
 	c := &config{configured: true}
 	var err error
-	if c.apiURL, err = baseURL(settings, "api_url", DefaultAPIURL); err != nil {
+	if c.apiURL, err = setting.BaseURL("linkedin", settings, "api_url", DefaultAPIURL); err != nil {
 		return err
 	}
-	if c.oauthURL, err = baseURL(settings, "oauth_url", DefaultOAuthURL); err != nil {
+	if c.oauthURL, err = setting.BaseURL("linkedin", settings, "oauth_url", DefaultOAuthURL); err != nil {
 		return err
 	}
 	if c.version = strings.TrimSpace(settings["linkedin_version"]); c.version == "" {
@@ -353,19 +353,6 @@ func (n *Network) usable(call string) (*config, error) {
 		return nil, sdk.Errorf(sdk.Auth, "linkedin: the author is not known: set author, or connect the account")
 	}
 	return c, nil
-}
-
-func baseURL(settings map[string]string, key, def string) (string, error) {
-	v := strings.TrimRight(strings.TrimSpace(settings[key]), "/")
-	if v == "" {
-		return def, nil
-	}
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		// Not repeated in full: a value read from env: may be a secret (docs/operations.md, "Secrets").
-		return "", sdk.Errorf(sdk.Permanent, "linkedin: setting %q (%s) is not an http:// or https:// URL with a host: leave it out to use %s", key, redact.SecretURL(v), def)
-	}
-	return v, nil
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9.-]+`)
