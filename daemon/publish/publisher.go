@@ -439,16 +439,9 @@ func (p *Publisher) spacingEnds(now time.Time) (best time.Time, ok bool) {
 	return best, ok
 }
 
-// spacing mirrors the store's reading of an account's limit: zero means 1m, negative none.
+// spacing is the account's spacing as the store reads it (queue.AccountLimit.OrDefault).
 func spacing(limits map[string]queue.AccountLimit, account string) time.Duration {
-	s := limits[account].Spacing
-	switch {
-	case s == 0:
-		return time.Minute
-	case s < 0:
-		return 0
-	}
-	return s
+	return queue.LimitOf(limits, account).Spacing
 }
 
 // dispatch runs fn for delivery id in its own goroutine; counted says whether it takes

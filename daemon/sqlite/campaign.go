@@ -54,60 +54,6 @@ func scanCampaign(s scanner) (*queue.Campaign, error) {
 	return &c, nil
 }
 
-// validateCampaign checks what a person typed and fills the defaults, so that what is
-// stored is what applies. l bounds the lead (queue.Limits).
-func validateCampaign(c *queue.Campaign, l queue.Limits) error {
-	c.Name = strings.TrimSpace(c.Name)
-	if c.Name == "" {
-		return queue.Errorf(queue.Invalid, "name", "a campaign needs a name")
-	}
-	c.Accounts = dedupe(c.Accounts)
-	if len(c.Accounts) == 0 {
-		return queue.Errorf(queue.Invalid, "accounts", "campaign %q needs at least one account to post to", c.Name)
-	}
-	for _, a := range c.Accounts {
-		if strings.TrimSpace(a) == "" {
-			return queue.Errorf(queue.Invalid, "accounts", "campaign %q has an empty account name", c.Name)
-		}
-	}
-	c.Topics = nonEmpty(dedupe(c.Topics))
-	if c.Approval == "" {
-		c.Approval = queue.ApprovalRequired
-	}
-	if !c.Approval.Valid() {
-		return queue.Errorf(queue.Invalid, "approval", "unknown approval mode %q: use %q or %q", c.Approval, queue.ApprovalRequired, queue.ApprovalAutopilot)
-	}
-	if c.TimeZone != "" { // "" is the daemon's default zone
-		if _, err := queue.LoadZone("timezone", c.TimeZone); err != nil {
-			return err
-		}
-	}
-	for _, d := range []struct {
-		field string
-		v     *queue.Duration
-		def   time.Duration
-	}{{"veto", &c.Veto, queue.DefaultVeto}, {"late", &c.Late, queue.DefaultLate}, {"lead", &c.Lead, min(queue.DefaultLead, l.MaxLead)}} {
-		if *d.v < 0 {
-			return queue.Errorf(queue.Invalid, d.field, "%s must not be negative (got %s)", d.field, d.v.D())
-		}
-		if *d.v == 0 {
-			*d.v = queue.Duration(d.def)
-		}
-	}
-	if err := l.CheckLead(c.Lead); err != nil {
-		return err
-	}
-	if c.Schedule != "" {
-		if _, err := parseSchedule(c.Schedule, c.TimeZone); err != nil {
-			return queue.Errorf(queue.Invalid, "schedule", "bad schedule %q: %v (use a cron spec such as \"0 9 * * 1-5\", optionally prefixed by CRON_TZ=Zone)", c.Schedule, err)
-		}
-	}
-	if c.PoolCursor < 0 {
-		return queue.Errorf(queue.Invalid, "pool_cursor", "pool cursor must not be negative")
-	}
-	return nil
-}
-
 // parseSchedule reads a cron spec in the campaign's zone unless it names its own (CRON_TZ=).
 func parseSchedule(spec, zone string) (cron.Schedule, error) {
 	if zone != "" && !strings.HasPrefix(spec, "CRON_TZ=") && !strings.HasPrefix(spec, "TZ=") {
@@ -116,25 +62,10 @@ func parseSchedule(spec, zone string) (cron.Schedule, error) {
 	return cron.ParseStandard(spec)
 }
 
-// dedupe trims the names and drops repeats, keeping the first occurrence's order. An empty
-// name is kept (once) so that validation can point at it.
-func dedupe(ss []string) []string {
-	var out []string
-	seen := make(map[string]bool, len(ss))
-	for _, s := range ss {
-		s = strings.TrimSpace(s)
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // CreateCampaign validates c and stores it as active. A recurring campaign without a
 // NextTick gets its schedule's first tick after now.
 func (db *DB) CreateCampaign(ctx context.Context, by queue.Actor, c *queue.Campaign) error {
-	if err := validateCampaign(c, db.limits); err != nil {
+	if err := c.Validate(db.limits); err != nil {
 		return err
 	}
 	return db.update(ctx, func(tx *tx) error {
@@ -166,7 +97,7 @@ func (db *DB) CreateCampaign(ctx context.Context, by queue.Actor, c *queue.Campa
 // durations, schedule and pool, and archiving) if its Version still matches. Pausing and
 // resuming have their own methods because they carry a reason.
 func (db *DB) UpdateCampaign(ctx context.Context, by queue.Actor, c *queue.Campaign) error {
-	if err := validateCampaign(c, db.limits); err != nil {
+	if err := c.Validate(db.limits); err != nil {
 		return err
 	}
 	return db.update(ctx, func(tx *tx) error {
@@ -531,27 +462,12 @@ func evidenceSummary(ev []queue.Evidence) string {
 	return strings.Join(parts, "; ")
 }
 
-func validPause(p *queue.Pause, now time.Time) error {
-	if p.By.Kind == "" || p.By.Name == "" {
-		return queue.Errorf(queue.Invalid, "by", "a pause must say who paused (a person or a rule)")
-	}
-	p.Reason = strings.TrimSpace(p.Reason)
-	if p.Reason == "" {
-		return queue.Errorf(queue.Invalid, "reason", "a pause needs a reason, so that people know when to resume")
-	}
-	if p.At.IsZero() {
-		p.At = now
-	}
-	p.At = p.At.UTC()
-	return nil
-}
-
 // PauseCampaigns pauses the active campaigns among ids with p and returns the ids it paused.
 // An unknown id refuses the whole call: nothing is paused.
 func (db *DB) PauseCampaigns(ctx context.Context, ids []int64, p queue.Pause) (paused []int64, err error) {
 	err = db.update(ctx, func(tx *tx) error {
 		paused = nil
-		if err := validPause(&p, tx.now); err != nil {
+		if err := p.Validate(tx.now); err != nil {
 			return err
 		}
 		for _, id := range ids {
@@ -597,7 +513,7 @@ func (db *DB) PauseAll(ctx context.Context, by queue.Actor, reason string) (n in
 	err = db.update(ctx, func(tx *tx) error {
 		n = 0
 		p := queue.Pause{By: by, Reason: reason}
-		if err := validPause(&p, tx.now); err != nil {
+		if err := p.Validate(tx.now); err != nil {
 			return err
 		}
 		cs, err := tx.campaigns(`SELECT ` + campaignColumns + ` FROM campaigns c WHERE c.state = 'active' ORDER BY c.id`)

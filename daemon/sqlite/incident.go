@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/tact-hq/tact/daemon/queue"
@@ -116,31 +115,9 @@ func (tx *tx) addEvidence(incidentID int64, ev []queue.Evidence) (int, error) {
 	return n, nil
 }
 
-func validIncident(in *queue.Incident) error {
-	if strings.TrimSpace(in.RuleID) == "" {
-		return queue.Errorf(queue.Invalid, "rule_id", "an incident needs the id of its rule")
-	}
-	if !slices.Contains([]string{"pause", "hold", "flag"}, in.Action) {
-		return queue.Errorf(queue.Invalid, "action", "incident action %q: use pause, hold or flag", in.Action)
-	}
-	if in.Resume == "" {
-		in.Resume = "manual"
-	}
-	if in.Resume != "manual" && in.Resume != "auto" {
-		return queue.Errorf(queue.Invalid, "resume", "incident resume %q: use manual or auto", in.Resume)
-	}
-	if in.ClosesAt.IsZero() {
-		return queue.Errorf(queue.Invalid, "closes_at", "incident for rule %s needs the time it closes (its latest item plus the rule's window)", in.RuleID)
-	}
-	if in.OpenedBy.Kind == "" {
-		in.OpenedBy = queue.Actor{Kind: queue.ActorRule, Name: in.RuleID}
-	}
-	return nil
-}
-
 // RecordIncident opens an incident for the rule or extends the one already open.
 func (db *DB) RecordIncident(ctx context.Context, in *queue.Incident) (stored *queue.Incident, opened bool, err error) {
-	if err := validIncident(in); err != nil {
+	if err := in.Validate(); err != nil {
 		return nil, false, err
 	}
 	err = db.update(ctx, func(tx *tx) error {

@@ -159,39 +159,6 @@ func idempotencyKey(postID int64, account string) string {
 	return fmt.Sprintf("tact-%d-%s-%s", postID, account, hex.EncodeToString(b))
 }
 
-// checkPost validates a post's content against its campaign and fills defaults.
-func checkPost(p *queue.Post, c *queue.Campaign) error {
-	if strings.TrimSpace(p.Text) == "" {
-		return queue.Errorf(queue.Invalid, "text", "a post needs text")
-	}
-	if p.DueAt.IsZero() {
-		return queue.Errorf(queue.Invalid, "due_at", "a post needs the time it is due")
-	}
-	p.DueAt = p.DueAt.UTC()
-	if len(p.Accounts) == 0 {
-		p.Accounts = slices.Clone(c.Accounts)
-	}
-	p.Accounts = dedupe(p.Accounts)
-	for _, a := range p.Accounts {
-		if !slices.Contains(c.Accounts, a) {
-			return queue.Errorf(queue.Invalid, "accounts", "account %q is not one of campaign %q's accounts (%s)", a, c.Name, strings.Join(c.Accounts, ", "))
-		}
-	}
-	p.Media = nonEmpty(p.Media)
-	p.Problems = nonEmpty(p.Problems)
-	return nil
-}
-
-func nonEmpty(ss []string) []string {
-	var out []string
-	for _, s := range ss {
-		if strings.TrimSpace(s) != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // createPost validates and inserts p with one waiting delivery per account.
 func (tx *tx) createPost(by queue.Actor, p *queue.Post) error {
 	var (
@@ -212,25 +179,13 @@ func (tx *tx) createPost(by queue.Actor, p *queue.Post) error {
 	if err != nil {
 		return err
 	}
-	if c.State == queue.CampaignArchived {
-		return queue.Errorf(queue.Conflict, "campaign", "campaign %q is archived: unarchive it before adding posts", c.Name)
-	}
-	switch p.State {
-	case "":
-		p.State = queue.PostPending
-	case queue.PostDraft, queue.PostPending:
-	default:
-		return queue.Errorf(queue.Invalid, "state", "a new post is draft or pending, not %s", p.State)
-	}
-	if err := checkPost(p, c); err != nil {
+	if err := p.CheckNew(c); err != nil {
 		return err
 	}
 	if err := tx.checkOpen(c); err != nil {
 		return err
 	}
 	p.CampaignID, p.Campaign = c.ID, c.Name
-	p.Reason, p.ApprovedBy, p.ApprovedAt = "", "", time.Time{}
-	p.Flags = dedupe(nonEmpty(p.Flags))
 	p.Version, p.CreatedAt, p.UpdatedAt = 1, tx.now, tx.now
 	res, err := tx.exec(`INSERT INTO posts (campaign_id, text, link, media, accounts, due_at, state, problems, flags, tick,
 		version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -539,7 +494,7 @@ func (db *DB) EditPost(ctx context.Context, by queue.Actor, id, version int64, e
 		if e.Link != nil && *e.Link != p.Link {
 			edited.Link, changed = *e.Link, append(changed, "link")
 		}
-		if e.Media != nil && !slices.Equal(nonEmpty(*e.Media), p.Media) {
+		if e.Media != nil && !slices.Equal(queue.NonEmpty(*e.Media), p.Media) {
 			edited.Media, changed = slices.Clone(*e.Media), append(changed, "media")
 		}
 		if e.Accounts != nil {
@@ -547,17 +502,17 @@ func (db *DB) EditPost(ctx context.Context, by queue.Actor, id, version int64, e
 			if len(accounts) == 0 {
 				return queue.Errorf(queue.Invalid, "accounts", "a post needs at least one account")
 			}
-			if !slices.Equal(dedupe(accounts), p.Accounts) {
+			if !slices.Equal(queue.Names(accounts), p.Accounts) {
 				edited.Accounts, changed = slices.Clone(accounts), append(changed, "accounts")
 			}
 		}
 		if e.DueAt != nil && !e.DueAt.Equal(p.DueAt) {
 			edited.DueAt, changed = *e.DueAt, append(changed, "due_at")
 		}
-		if e.Problems != nil && !slices.Equal(nonEmpty(*e.Problems), p.Problems) {
+		if e.Problems != nil && !slices.Equal(queue.NonEmpty(*e.Problems), p.Problems) {
 			edited.Problems, changed = slices.Clone(*e.Problems), append(changed, "problems")
 		}
-		if err := checkPost(&edited, c); err != nil {
+		if err := edited.Check(c); err != nil {
 			return err
 		}
 		if len(changed) == 0 {

@@ -14,48 +14,13 @@ import (
 // claimPage is how many candidate deliveries ClaimDue reads at a time.
 const claimPage = 200
 
-// accountLimit returns the throttle for account: a zero Concurrency or Spacing means the
-// default (1, 1m); a negative Spacing means no spacing at all.
-func accountLimit(limits map[string]queue.AccountLimit, account string) queue.AccountLimit {
-	l := limits[account]
-	if l.Concurrency <= 0 {
-		l.Concurrency = 1
-	}
-	switch {
-	case l.Spacing == 0:
-		l.Spacing = time.Minute
-	case l.Spacing < 0:
-		l.Spacing = 0
-	}
-	return l
-}
-
-func lateOf(c *queue.Campaign) time.Duration {
-	if c.Late <= 0 {
-		return queue.DefaultLate
-	}
-	return c.Late.D()
-}
-
 // missReason tells people when the post was due, in its campaign's zone, and the grace.
 func missReason(p *queue.Post, c *queue.Campaign) string {
 	loc, err := time.LoadLocation(c.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}
-	return fmt.Sprintf("due at %s passed more than %s ago", p.DueAt.In(loc).Format("2006-01-02 15:04 MST"), shortDuration(lateOf(c)))
-}
-
-// shortDuration prints 30m rather than 30m0s.
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
+	return fmt.Sprintf("due at %s passed more than %s ago", p.DueAt.In(loc).Format("2006-01-02 15:04 MST"), queue.ShortDuration(c.LateAfter()))
 }
 
 // started reports whether any of p's deliveries has been attempted: such a post is under
@@ -148,7 +113,7 @@ func (db *DB) ClaimDue(ctx context.Context, r queue.ClaimRequest) (claims []*que
 					}
 					campaigns[c.ID] = c
 				}
-				if p.State == queue.PostApproved && !started(p) && now.Sub(p.DueAt) > lateOf(c) {
+				if p.State == queue.PostApproved && !started(p) && now.Sub(p.DueAt) > c.LateAfter() {
 					// Resuming a campaign or restarting the daemon never floods the network.
 					skip[p.ID] = true
 					if err := tx.move(publisher, p, queue.EventMiss, missReason(p, c)); err != nil {
@@ -156,7 +121,7 @@ func (db *DB) ClaimDue(ctx context.Context, r queue.ClaimRequest) (claims []*que
 					}
 					continue
 				}
-				lim := accountLimit(r.Limits, cd.account)
+				lim := queue.LimitOf(r.Limits, cd.account)
 				if inflight[cd.account] >= lim.Concurrency {
 					blocked[cd.account] = true
 					continue
@@ -524,7 +489,7 @@ func (db *DB) AutoApprove(ctx context.Context, now time.Time) (n int, err error)
 			if err != nil {
 				return err
 			}
-			if err := tx.move(autopilot, p, queue.EventApprove, "veto window of "+shortDuration(c.Veto.D())+" began"); err != nil {
+			if err := tx.move(autopilot, p, queue.EventApprove, "veto window of "+queue.ShortDuration(c.Veto.D())+" began"); err != nil {
 				return err
 			}
 			n++
