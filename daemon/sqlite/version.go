@@ -58,3 +58,14 @@ func (p *versionProbe) close() error {
 	}
 	return p.db.Close()
 }
+
+// IncidentsVersion returns a number that moves whenever an incident or its evidence changes,
+// by this process or another one (triggers of migration 0007 count every change). Things
+// built from the open incidents keep while it stands still, whatever else is committed: a
+// queue page's warnings are read again after an incident changes, not after every approval.
+func (db *DB) IncidentsVersion(ctx context.Context) (v uint64, err error) {
+	err = db.view(ctx, func(tx *tx) error {
+		return tx.QueryRowContext(ctx, `SELECT n FROM incidents_version`).Scan(&v)
+	})
+	return v, err
+}

@@ -48,10 +48,10 @@ func (w *Watcher) PageWarnings(ctx context.Context) (open int, warn func(c *queu
 	return pg.open, func(c *queue.Campaign, p *queue.Post) []string { return w.warnings(pg, c, p) }, nil
 }
 
-// versionedStore is a store that says whether anything was committed since (sqlite.DB:
-// PRAGMA data_version, which moves with every commit of any connection or process).
-type versionedStore interface {
-	Version(ctx context.Context) (uint64, error)
+// incidentsVersioned is a store that says whether any incident or its evidence changed
+// since (sqlite.DB: a counter its triggers move, by any connection or process).
+type incidentsVersioned interface {
+	IncidentsVersion(ctx context.Context) (uint64, error)
 }
 
 // pageCache keeps the open incidents as the last page read them. A queue page is built
@@ -59,33 +59,55 @@ type versionedStore interface {
 // commit are many at once (every listing people keep open), while the open incidents
 // change a few times a day: reading and matching them again for each page made an open
 // incident cost a page about as much again as the page itself.
+//
+// So the kept page stands while the incidents' own version does (not the whole database's:
+// an approval does not make the incidents be read again), and when it moved, one build
+// reads them for all the pages that ask at the same moment (the others wait for it).
 type pageCache struct {
+	build chan struct{} // holds a token while one caller reads the incidents (made by New)
+
 	mu      sync.Mutex
 	page    *incidentPage
-	version uint64 // the store's data version before page was read
+	version uint64 // the store's incidents version before page was read
 	gen     uint64 // the rules' generation before page was read
 	valid   bool   // version and gen say when page is still the current one
 }
 
-// current returns the open incidents as they are now: the kept page while the database and
+// kept returns the kept page if it is still the current one for version and gen.
+func (pc *pageCache) kept(versioned bool, version, gen uint64) *incidentPage {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if pc.page != nil && pc.valid && versioned && pc.version == version && pc.gen == gen {
+		return pc.page
+	}
+	return nil
+}
+
+// current returns the open incidents as they are now: the kept page while the incidents and
 // the rules are unchanged, else read again (keeping what was matched if they are the same).
 func (pc *pageCache) current(ctx context.Context, w *Watcher) (*incidentPage, error) {
 	// Versions first, then the read: what is read is at least as new as the versions say.
 	gen := w.rules.Generation()
-	var version uint64
-	vs, versioned := w.st.(versionedStore)
-	if versioned {
+	version, versioned := uint64(0), false
+	if vs, ok := w.st.(incidentsVersioned); ok {
 		var err error
-		if version, err = vs.Version(ctx); err != nil {
-			versioned = false // the read below meets the same trouble, or reads anyway
-		}
+		// On an error, the read below meets the same trouble, or reads anyway.
+		version, err = vs.IncidentsVersion(ctx)
+		versioned = err == nil
 	}
-	pc.mu.Lock()
-	if kept := pc.page; kept != nil && pc.valid && versioned && pc.version == version && pc.gen == gen {
-		pc.mu.Unlock()
+	if kept := pc.kept(versioned, version, gen); kept != nil {
 		return kept, nil
 	}
-	pc.mu.Unlock()
+	// One read at a time: the pages that ask while it runs take what it read.
+	select {
+	case pc.build <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-pc.build }()
+	if kept := pc.kept(versioned, version, gen); kept != nil {
+		return kept, nil
+	}
 
 	incs, err := w.st.Incidents(ctx, openOnly)
 	if err != nil {

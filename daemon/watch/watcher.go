@@ -117,6 +117,7 @@ func New(o Options) (*Watcher, error) {
 		st: o.Store, rules: o.Rules, n: o.Notifier, log: o.Logger.With("component", "watch"), clk: o.Clock, opt: o,
 		pending: map[string]*pendingEvidence{}, changed: make(chan struct{}, 1),
 	}
+	w.pages.build = make(chan struct{}, 1)
 	names := map[string]bool{}
 	for _, f := range o.Feeds {
 		if f.Name == "" || names[f.Name] {
