@@ -15,6 +15,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/tact-hq/tact/daemon/desk"
 	"github.com/tact-hq/tact/daemon/queue"
 )
 
@@ -73,6 +74,7 @@ type server struct {
 	slots   chan struct{}
 	waiting atomic.Int64 // requests waiting for a slot
 	posts   *PostBuilder
+	desk    *desk.Desk // the commands the web UI shares (daemon/desk)
 	answers answers // kept answers of the queue listing (answers.go)
 }
 
@@ -158,6 +160,7 @@ func newServer(opt Options) *server {
 	}
 	s := &server{opt: opt, log: opt.Logger, loc: loc, started: opt.Now(), slots: make(chan struct{}, opt.MaxConcurrent)}
 	s.answers.counts = opt.AnswerCounts
+	s.desk = desk.New(opt.Store, opt.Kicker)
 	s.posts = &PostBuilder{Store: opt.Store, Validator: opt.Validator, Media: opt.Media, Now: s.now, Location: s.location}
 	s.routes = s.table()
 	return s

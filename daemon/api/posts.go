@@ -596,16 +596,9 @@ func (s *server) action(ev queue.Event) handlerFunc {
 
 // apply moves one post by ev for u, with the checks a person's action needs.
 func (s *server) apply(ctx context.Context, u *queue.User, id, version int64, ev queue.Event, reason string) (*queue.Post, error) {
-	if ev == queue.EventReject && reason == "" {
-		return nil, queue.Errorf(queue.Invalid, "reason", "a reason is required to reject: say what is wrong so the author can fix it")
-	}
-	p, err := s.opt.Store.Apply(ctx, actor(u), id, version, ev, reason)
+	p, err := s.desk.Apply(ctx, actor(u), id, version, ev, reason)
 	if err != nil {
 		return nil, s.postConflict(ctx, id, err)
-	}
-	switch ev {
-	case queue.EventApprove, queue.EventRelease, queue.EventRetry, queue.EventSubmit:
-		s.kick()
 	}
 	return p, nil
 }

@@ -346,13 +346,10 @@ func (h *Handler) applyPost(w http.ResponseWriter, rq *request) {
 		return
 	}
 	version := formVersion(rq)
-	p, err := h.opt.Store.Apply(rq.Context(), rq.actor(), id, version, ev, reason)
+	p, err := h.desk.Apply(rq.Context(), rq.actor(), id, version, ev, reason)
 	if err != nil {
 		h.done(w, rq, to, "error", h.actionError(rq.Context(), id, version, err, string(ev)))
 		return
-	}
-	if ev == queue.EventApprove || ev == queue.EventRelease || ev == queue.EventRetry {
-		h.kick()
 	}
 	msg := fmt.Sprintf("%s post #%d (%s).", eventDone[ev], p.ID, p.Campaign)
 	if ev == queue.EventRelease {
@@ -390,14 +387,11 @@ func (h *Handler) bulkApprove(w http.ResponseWriter, rq *request) {
 			problems = append(problems, fmt.Sprintf("%q is not a post selection", s))
 			continue
 		}
-		if _, err := h.opt.Store.Apply(rq.Context(), rq.actor(), id, ver, queue.EventApprove, ""); err != nil {
+		if _, err := h.desk.Apply(rq.Context(), rq.actor(), id, ver, queue.EventApprove, ""); err != nil {
 			problems = append(problems, h.actionError(rq.Context(), id, ver, err, "approve"))
 			continue
 		}
 		approved++
-	}
-	if approved > 0 {
-		h.kick()
 	}
 	if len(problems) > 0 {
 		h.done(w, rq, to, "error", fmt.Sprintf("Approved %d of %d posts. %s", approved, len(sel), strings.Join(problems, " ")))

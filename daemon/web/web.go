@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/tact-hq/tact/daemon/api"
+	"github.com/tact-hq/tact/daemon/desk"
 	"github.com/tact-hq/tact/daemon/queue"
 )
 
@@ -77,6 +78,7 @@ type Handler struct {
 	pages map[string]*template.Template
 	mux   *http.ServeMux
 	table []Route // what mux serves (Routes)
+	desk  *desk.Desk // the commands the API shares (daemon/desk)
 }
 
 // New returns the web UI handler, to be mounted at "/".
@@ -84,7 +86,7 @@ func New(opt Options) *Handler {
 	if opt.Store == nil {
 		panic("web.New: Options.Store is required")
 	}
-	h := &Handler{opt: opt, log: opt.Logger, key: opt.SessionKey}
+	h := &Handler{opt: opt, log: opt.Logger, key: opt.SessionKey, desk: desk.New(opt.Store, opt.Kicker)}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
