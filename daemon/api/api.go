@@ -75,7 +75,7 @@ type server struct {
 	waiting atomic.Int64 // requests waiting for a slot
 	posts   *PostBuilder
 	desk    *desk.Desk // the commands the web UI shares (daemon/desk)
-	answers answers // kept answers of the queue listing (answers.go)
+	answers answers    // kept answers of the queue listing (answers.go)
 }
 
 // handlerFunc serves one route for an authenticated, authorized user. It writes the

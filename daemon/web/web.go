@@ -77,7 +77,7 @@ type Handler struct {
 	key   []byte
 	pages map[string]*template.Template
 	mux   *http.ServeMux
-	table []Route // what mux serves (Routes)
+	table []Route    // what mux serves (Routes)
 	desk  *desk.Desk // the commands the API shares (daemon/desk)
 }
 
