@@ -68,10 +68,11 @@ func topicLangs(postLang string) []lang {
 type preparedPost struct {
 	text   preparedText
 	topics []preparedText
+	in     PostInput // for [rule.places], which reads the text itself
 }
 
 func (s *Set) preparePost(p PostInput) preparedPost {
-	pp := preparedPost{text: s.prepare(p.Text, p.Language)}
+	pp := preparedPost{text: s.prepare(p.Text, p.Language), in: p}
 	langs := topicLangs(p.Language)
 	for _, t := range p.Topics {
 		toks := tokenize(t)
@@ -117,10 +118,18 @@ func (s *Set) MatchPost(r *Rule, p PostInput, news []Text) (PostMatch, bool) {
 			newsToks = append(newsToks, tokenize(n.body()))
 		}
 	}
-	return s.matchPost(int32(r.index), s.preparePost(p), newsToks)
+	return s.matchPost(int32(r.index), s.preparePost(p), newsToks, newsBodies(news))
 }
 
-func (s *Set) matchPost(ri int32, pp preparedPost, newsToks [][]token) (PostMatch, bool) {
+func newsBodies(news []Text) []string {
+	out := make([]string, len(news))
+	for i, n := range news {
+		out[i] = n.body()
+	}
+	return out
+}
+
+func (s *Set) matchPost(ri int32, pp preparedPost, newsToks [][]token, newsTexts []string) (PostMatch, bool) {
 	cr := &s.m.rules[ri]
 	var pm PostMatch
 	if rh := s.m.byRule(pp.text.hits, false, ri)[ri]; rh != nil {
@@ -151,7 +160,8 @@ func (s *Set) matchPost(ri int32, pp preparedPost, newsToks [][]token) (PostMatc
 			}
 		}
 	}
-	ok := len(pm.Topics)+len(pm.Terms)+len(pm.Shared) > 0
+	pm.Places = matchPlaces(s.rules[ri].Places, pp.in, newsTexts)
+	ok := len(pm.Topics)+len(pm.Terms)+len(pm.Shared)+len(pm.Places) > 0
 	return pm, ok
 }
 
@@ -175,9 +185,10 @@ func (s *Set) Evaluate(news Text, post PostInput) []Verdict {
 	}
 	pp := s.preparePost(post)
 	newsToks := [][]token{nt.toks}
+	newsTexts := []string{news.body()}
 	var out []Verdict
 	for _, nm := range matches {
-		if pm, ok := s.matchPost(int32(nm.Rule.index), pp, newsToks); ok {
+		if pm, ok := s.matchPost(int32(nm.Rule.index), pp, newsToks, newsTexts); ok {
 			out = append(out, Verdict{Rule: nm.Rule, News: nm, Post: pm})
 		}
 	}

@@ -94,13 +94,14 @@ type aliasDoc struct {
 }
 
 type ruleDoc struct {
-	ID          string    `toml:"id"`
-	Description string    `toml:"description"`
-	Action      string    `toml:"action"`
-	Window      *string   `toml:"window"`
-	Resume      string    `toml:"resume"`
-	News        *newsDoc  `toml:"news"`
-	Posts       *postsDoc `toml:"posts"`
+	ID          string     `toml:"id"`
+	Description string     `toml:"description"`
+	Action      string     `toml:"action"`
+	Window      *string    `toml:"window"`
+	Resume      string     `toml:"resume"`
+	News        *newsDoc   `toml:"news"`
+	Posts       *postsDoc  `toml:"posts"`
+	Places      *placesDoc `toml:"places"`
 }
 
 type newsDoc struct {
@@ -258,7 +259,7 @@ func parseFile(name string, data []byte, errs *Errors) ([]*Rule, [][]string) {
 			bad("", "rule %q has no [rule.posts] table; say which posts clash (topics, any or shared)", rd.ID)
 		} else {
 			p := rd.Posts
-			if len(p.Topics) == 0 && len(p.Any) == 0 && len(p.Shared) == 0 {
+			if len(p.Topics) == 0 && len(p.Any) == 0 && len(p.Shared) == 0 && rd.Places == nil {
 				bad("posts", "rule %q: posts has no topics, any or shared; nothing could ever clash", rd.ID)
 			}
 			for _, s := range p.Shared {
@@ -270,6 +271,9 @@ func parseFile(name string, data []byte, errs *Errors) ([]*Rule, [][]string) {
 			for field, list := range map[string][]string{"topics": p.Topics, "any": p.Any, "not": p.Not, "unless": p.Unless} {
 				checkPhrases(list, func(format string, args ...any) { bad("posts."+field, format, args...) }, "posts."+field)
 			}
+		}
+		if rd.Places != nil {
+			r.Places = parsePlaces(rd.Places, bad)
 		}
 		if ok {
 			for _, c := range selfCancelling(r) {
@@ -293,12 +297,13 @@ func checkPhrases(list []string, bad func(string, ...any), field string) {
 }
 
 var allowed = map[string]string{
-	"":           "rule, alias",
-	"alias":      "names",
-	"rule":       "id, description, action, window, resume, news, posts",
-	"rule.news":  "any, all, with, not, unless, min_sources",
-	"rule.posts": "topics, any, shared, not, unless",
-	"case":       "name, news, post, topics, expect",
+	"":            "rule, alias",
+	"alias":       "names",
+	"rule":        "id, description, action, window, resume, news, posts, places",
+	"rule.places": "within_km, level",
+	"rule.news":   "any, all, with, not, unless, min_sources",
+	"rule.posts":  "topics, any, shared, not, unless",
+	"case":        "name, news, post, topics, expect, lang, reason",
 }
 
 func allowedKeys(key string) string {

@@ -19,7 +19,8 @@ func (s *Set) PreparePost(p PostInput) PreparedPost {
 
 // PreparedNews is an incident's news texts, tokenised once for MatchPrepared.
 type PreparedNews struct {
-	toks [][]token
+	toks  [][]token
+	texts []string // for [rule.places]
 }
 
 // PrepareNews tokenises news once: the names a post shares with the news are found in them.
@@ -28,6 +29,7 @@ func PrepareNews(news []Text) PreparedNews {
 	for _, n := range news {
 		pn.toks = append(pn.toks, tokenize(n.body()))
 	}
+	pn.texts = newsBodies(news)
 	return pn
 }
 
@@ -45,5 +47,5 @@ func (s *Set) MatchPrepared(r *Rule, p PreparedPost, news PreparedNews) (PostMat
 	if s.m.rules[r.index].shared {
 		newsToks = news.toks
 	}
-	return s.matchPost(int32(r.index), pp, newsToks)
+	return s.matchPost(int32(r.index), pp, newsToks, news.texts)
 }

@@ -51,8 +51,9 @@ type Rule struct {
 	File       string // the file and line of its [[rule]] header
 	Line       int
 
-	News  NewsSide
-	Posts PostSide
+	News   NewsSide
+	Posts  PostSide
+	Places PlaceSide // [rule.places]: posts naming a place near the news's places clash
 
 	index int // position in its set, for the compiled matcher
 }
@@ -142,6 +143,7 @@ type PostMatch struct {
 	Topics []string // rule topics that matched a campaign topic
 	Terms  []string // rule `any` phrases found in the post text
 	Shared []string // names found in both the post and the news
+	Places []string // post places near the news's places, and why
 }
 
 // Reason is a one-line human explanation.
@@ -155,6 +157,9 @@ func (p PostMatch) Reason() string {
 	}
 	if len(p.Shared) > 0 {
 		parts = append(parts, "shares "+quoteList(p.Shared)+" with the news")
+	}
+	if len(p.Places) > 0 {
+		parts = append(parts, "places "+strings.Join(p.Places, "; "))
 	}
 	return strings.Join(parts, "; ")
 }

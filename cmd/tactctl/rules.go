@@ -220,6 +220,7 @@ type explainJSON struct {
 	PostTopics []string `json:"post_topics"`
 	PostTerms  []string `json:"post_terms"`
 	Shared     []string `json:"shared"`
+	Places     []string `json:"places"`
 }
 
 func rulesExplain(a *App, args []string) error {
@@ -258,6 +259,7 @@ func rulesExplain(a *App, args []string) error {
 			Rule: nm.Rule.ID, Action: nm.Rule.Action, Fires: fires,
 			NewsTerms: nonNil(nm.Terms), NewsAlso: nonNil(nm.Also),
 			PostTopics: nonNil(pm.Topics), PostTerms: nonNil(pm.Terms), Shared: nonNil(pm.Shared),
+			Places: nonNil(pm.Places),
 		})
 	}
 	if a.JSON {
@@ -287,6 +289,9 @@ func rulesExplain(a *App, args []string) error {
 			}
 			if len(e.Shared) > 0 {
 				why = append(why, "shared names "+quoted(e.Shared))
+			}
+			if len(e.Places) > 0 {
+				why = append(why, "places "+strings.Join(e.Places, "; "))
 			}
 			fmt.Fprintf(a.Stdout, "  post: CLASH on %s -> %s\n", strings.Join(why, "; "), e.Action)
 		} else {

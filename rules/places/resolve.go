@@ -255,5 +255,13 @@ func (g *Gazetteer) best(ids []int32, context []Place) int32 {
 			best, bestScore = id, score
 		}
 	}
+	// "Geneva", "Mexico", "New York": the city and the area named after it; the city is meant.
+	if g.places[best].Kind != City {
+		for _, id := range ids {
+			if p := g.places[id]; p.Kind == City && Within(p, g.places[best]) && p.Pop*4 >= g.places[best].Pop/10 {
+				return id
+			}
+		}
+	}
 	return best
 }
