@@ -75,15 +75,10 @@ type BulkFailure struct {
 	Error  string `json:"error"`
 }
 
-// campaignReader is a Store that reads many campaigns in one query (daemon/sqlite does).
-type campaignReader interface {
-	CampaignsByID(ctx context.Context, ids []int64) (map[int64]*queue.Campaign, error)
-}
-
-// zoneReader is a Store that reads many campaigns' time zones in one query (daemon/sqlite
-// does): all a post's view needs of its campaign unless warnings are asked for.
-type zoneReader interface {
-	CampaignZones(ctx context.Context, ids []int64) (map[int64]string, error)
+// headReader is a Store that reads many campaigns' heads (time zone and topics) in one
+// query (daemon/sqlite does): all a page of posts needs of their campaigns.
+type headReader interface {
+	CampaignHeads(ctx context.Context, ids []int64) (map[int64]queue.CampaignHead, error)
 }
 
 // PageWarner is a Warnings that reads what warnings depend on (the open incidents) once for
@@ -108,11 +103,11 @@ func PageWarnings(ctx context.Context, st queue.Store, w Warnings) (open bool, w
 	return len(in) > 0, func(c *queue.Campaign, p *queue.Post) []string { return w.PostWarnings(ctx, c, p) }, err
 }
 
-// views turns posts into PostViews. A page touches up to one campaign per post: their time
-// zones are read together when the store can, whole campaigns only for the posts whose
-// warnings are asked for, and warnings only when an incident is open or a post carries
-// flags (the only sources of warnings), from one read of the open incidents, so a page of
-// the queue costs a few queries whatever the number of campaigns and incidents.
+// views turns posts into PostViews. A page touches up to one campaign per post: their heads
+// (time zone and topics, all a view and its warnings read of a campaign) are read together
+// when the store can, and warnings only when an incident is open or a post carries flags
+// (the only sources of warnings), from one read of the open incidents, so a page of the
+// queue costs a few queries whatever the number of campaigns and incidents.
 func (s *server) views(ctx context.Context, ps []*queue.Post) ([]PostView, error) {
 	warn := false
 	var warnings func(c *queue.Campaign, p *queue.Post) []string
@@ -122,55 +117,36 @@ func (s *server) views(ctx context.Context, ps []*queue.Post) ([]PostView, error
 			return nil, err
 		}
 	}
-	needsWarnings := func(p *queue.Post) bool { return s.opt.Warnings != nil && (warn || len(p.Flags) > 0) }
 	camps := map[int64]*queue.Campaign{}
-	var zones map[int64]string
-	if len(ps) > 1 {
-		zr, byZone := s.opt.Store.(zoneReader)
-		var all, full []int64
-		seen := map[int64]bool{}
+	if hr, ok := s.opt.Store.(headReader); ok && len(ps) > 1 {
+		var ids []int64
 		for _, p := range ps {
-			if !seen[p.CampaignID] {
-				seen[p.CampaignID] = true
-				all = append(all, p.CampaignID)
+			if _, seen := camps[p.CampaignID]; !seen {
+				camps[p.CampaignID] = nil
+				ids = append(ids, p.CampaignID)
 			}
 		}
-		clear(seen)
-		for _, p := range ps {
-			if (!byZone || needsWarnings(p)) && !seen[p.CampaignID] {
-				seen[p.CampaignID] = true
-				full = append(full, p.CampaignID)
-			}
+		clear(camps)
+		heads, err := hr.CampaignHeads(ctx, ids)
+		if err != nil {
+			return nil, err
 		}
-		if cr, ok := s.opt.Store.(campaignReader); ok && len(full) > 0 {
-			var err error
-			if camps, err = cr.CampaignsByID(ctx, full); err != nil {
-				return nil, err
-			}
-		}
-		if byZone && len(full) < len(all) {
-			var err error
-			if zones, err = zr.CampaignZones(ctx, all); err != nil {
-				return nil, err
-			}
+		for id, h := range heads {
+			camps[id] = h.Campaign()
 		}
 	}
 	out := make([]PostView, 0, len(ps))
 	for _, p := range ps {
 		c, ok := camps[p.CampaignID]
-		zone, zoned := zones[p.CampaignID]
-		if !ok && (!zoned || needsWarnings(p)) {
+		if !ok {
 			var err error
 			if c, err = s.opt.Store.Campaign(ctx, p.CampaignID); err != nil {
 				return nil, err
 			}
 			camps[p.CampaignID] = c
 		}
-		if c != nil {
-			zone = c.TimeZone
-		}
-		v := PostView{Post: p, TimeZone: s.zone(zone).String()}
-		if needsWarnings(p) {
+		v := PostView{Post: p, TimeZone: s.zone(c.TimeZone).String()}
+		if s.opt.Warnings != nil && (warn || len(p.Flags) > 0) {
 			v.Warnings = warnings(c, p)
 		}
 		out = append(out, v)
