@@ -246,12 +246,23 @@ func TestListPostsReadsOpenIncidentsOncePerPage(t *testing.T) {
 	sameAsGET(all)
 	sameAsGET(first)
 	sameAsGET(second)
-	// A change (here a campaign's time zone) makes the next page read them again, once.
+	// A change elsewhere (here a campaign's time zone) shows on the next page, which does
+	// not read the incidents again: they did not change.
 	c := e.must(200, e.do(queue.RoleViewer, "GET", "/api/v1/campaigns/food", nil))
 	e.must(200, e.do(queue.RoleMarketer, "PATCH", "/api/v1/campaigns/food", map[string]any{"timezone": "Asia/Seoul", "version": c.body["version"]}))
-	byCampaign, _ := page("state=pending&campaign=food", 1)
+	byCampaign, _ := page("state=pending&campaign=food", 0)
 	if len(byCampaign) != 8 {
 		t.Fatalf("%d posts of campaign food, want 8", len(byCampaign))
 	}
+	for _, it := range byCampaign {
+		if !bytes.Contains(it, []byte(`"timezone": "Asia/Seoul"`)) {
+			t.Fatalf("a post of campaign food after its zone changed: %s", it)
+		}
+	}
 	sameAsGET(byCampaign)
+	// A change to the incidents (one resolved) makes the next page read them again, once.
+	e.must(200, e.do(queue.RoleAdmin, "POST", fmt.Sprintf("/api/v1/incidents/%d/resolve", quake), map[string]any{"note": "over"}))
+	delete(want, "Ramen week, day 1") // its flag stays, with the rule's description
+	again, _ := page("state=pending", 1)
+	sameAsGET(again)
 }

@@ -298,10 +298,12 @@ func (tx *tx) checkOpen(c *queue.Campaign) error {
 // addedOpen counts a post just stored for campaign id (after checkOpen).
 func (tx *tx) addedOpen(id int64) { tx.open[id]++ }
 
-// CampaignsByID reads the campaigns with the given ids in one query (missing ids are left
-// out), so that a page of posts from many campaigns costs one read, not one per campaign.
-func (db *DB) CampaignsByID(ctx context.Context, ids []int64) (map[int64]*queue.Campaign, error) {
-	out := make(map[int64]*queue.Campaign, len(ids))
+// CampaignHeads reads the time zone and topics of each campaign of ids in one query; missing
+// ids are left out. A page of the approval queue needs no more of its posts' campaigns:
+// reading whole campaigns for it decoded all their lists, a third of the page's cost, and
+// most of it while an incident is open (docs/performance.md).
+func (db *DB) CampaignHeads(ctx context.Context, ids []int64) (map[int64]queue.CampaignHead, error) {
+	out := make(map[int64]queue.CampaignHead, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -310,40 +312,21 @@ func (db *DB) CampaignsByID(ctx context.Context, ids []int64) (map[int64]*queue.
 		args[i] = id
 	}
 	err := db.view(ctx, func(tx *tx) error {
-		cs, err := tx.campaigns(`SELECT `+campaignColumns+` FROM campaigns c WHERE c.id IN (`+placeholders(len(args))+`)`, args...)
-		for _, c := range cs {
-			out[c.ID] = c
-		}
-		return err
-	})
-	return out, err
-}
-
-// CampaignZones reads the time zone of each campaign of ids ("" when it names none) in one
-// query; missing ids are left out. A page of the approval queue shows every post's campaign
-// zone: reading whole campaigns for it decoded all their lists, a third of the page's cost.
-func (db *DB) CampaignZones(ctx context.Context, ids []int64) (map[int64]string, error) {
-	out := make(map[int64]string, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	err := db.view(ctx, func(tx *tx) error {
-		rows, err := tx.query(`SELECT id, timezone FROM campaigns WHERE id IN (`+placeholders(len(args))+`)`, args...)
+		rows, err := tx.query(`SELECT id, timezone, topics FROM campaigns WHERE id IN (`+placeholders(len(args))+`)`, args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var id int64
-			var zone string
-			if err := rows.Scan(&id, &zone); err != nil {
+			var h queue.CampaignHead
+			var topics string
+			if err := rows.Scan(&h.ID, &h.TimeZone, &topics); err != nil {
 				return err
 			}
-			out[id] = zone
+			if h.Topics, err = parseList[string](topics); err != nil {
+				return err
+			}
+			out[h.ID] = h
 		}
 		return rows.Err()
 	})
