@@ -5,7 +5,7 @@ GOFLAGS  ?=
 PKGS     := ./...
 PLUGINS  := outbox webhook mastodon bluesky example linkedin facebook x wordpress micropub
 
-.PHONY: all build demo test vet lint bench loadtest generate fuzz clean
+.PHONY: all build demo test vet lint bench loadtest generate fuzz clean quality
 
 all: build
 
@@ -19,6 +19,10 @@ demo: build
 ## test: vet, staticcheck, a short run of every fuzz target, then every test with the race detector.
 test: vet lint fuzz-short
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+
+## quality: precision and recall of the default rule pack per language on rules/testdata, next to a naive baseline.
+quality:
+	$(GO) test -count=1 -run '^TestQuality$$' -v ./rules | grep -v '^=== RUN'
 
 vet:
 	$(GO) vet $(PKGS)

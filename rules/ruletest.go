@@ -27,6 +27,8 @@ type Case struct {
 	Post   string
 	Topics []string
 	Expect []string // ids that must fire; [] = nothing may fire; ["*"] = at least one
+	Lang   string   // the case's language for quality figures: "en", "fr" or "mixed"; a label, not matched
+	Reason string   // one line: why it clashes or why it is a trap
 	File   string
 	Line   int
 }
@@ -41,6 +43,8 @@ type caseDoc struct {
 	Post   string    `toml:"post"`
 	Topics []string  `toml:"topics"`
 	Expect *[]string `toml:"expect"`
+	Lang   string    `toml:"lang"`
+	Reason string    `toml:"reason"`
 }
 
 // ParseTests reads rule-test files (name -> contents). Every problem is reported as
@@ -70,7 +74,12 @@ func ParseTests(files map[string][]byte, set *Set) ([]Case, error) {
 		seen := map[string]int{}
 		for i, cd := range doc.Case {
 			at := func(key string) int { return lines.line("case", i, key) }
-			c := Case{Name: cd.Name, News: cd.News, Post: cd.Post, Topics: cd.Topics, File: name, Line: at("")}
+			c := Case{Name: cd.Name, News: cd.News, Post: cd.Post, Topics: cd.Topics, Lang: cd.Lang, Reason: cd.Reason, File: name, Line: at("")}
+			switch cd.Lang {
+			case "", "en", "fr", "mixed":
+			default:
+				errs.add(name, at("lang"), "case %q: unknown lang %q; use \"en\", \"fr\" or \"mixed\" (news and post in different languages)", cd.Name, cd.Lang)
+			}
 			if cd.Name == "" {
 				errs.add(name, c.Line, "case has no name; add name = \"...\"")
 			} else if prev, dup := seen[cd.Name]; dup {
