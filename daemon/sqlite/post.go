@@ -384,50 +384,54 @@ func postsQuery(f queue.PostFilter) (q string, args []any, limit int, err error)
 	return q, args, limit, nil
 }
 
-// move makes the compare-and-set transition of p by ev: the state machine decides, the
-// UPDATE only succeeds if the row is still in the state (and version) p was read in.
+// move makes the compare-and-set transition of p by ev: the domain decides
+// (queue.Post.Transition), the UPDATE only succeeds if the row is still in the state (and
+// version) p was read in.
 func (tx *tx) move(by queue.Actor, p *queue.Post, ev queue.Event, reason string) error {
-	to, err := queue.Next(p.State, ev)
+	ch, err := p.Transition(by, ev, reason, tx.now)
 	if err != nil {
-		var e *queue.Error
-		if errors.As(err, &e) {
-			return &queue.Error{Kind: e.Kind, Field: e.Field, Message: fmt.Sprintf("post %d: %s", p.ID, e.Message)}
-		}
 		return err
 	}
-	approvedBy, approvedAt := p.ApprovedBy, p.ApprovedAt
-	switch ev {
-	case queue.EventApprove:
-		approvedBy, approvedAt = by.String(), tx.now
-	case queue.EventEdit, queue.EventHold, queue.EventRelease, queue.EventReject, queue.EventMiss, queue.EventSubmit:
-		// An approval is for the post as approved, in the context it was approved in.
-		approvedBy, approvedAt = "", time.Time{}
-	}
-	postReason := ""
-	switch ev {
-	case queue.EventReject, queue.EventHold, queue.EventMiss, queue.EventFail, queue.EventLose:
-		postReason = reason
-	case queue.EventClaim:
-		postReason = p.Reason
+	return tx.write(by, p, ch)
+}
+
+// write stores ch, a move of p, with its deliveries' moves and the audit entry.
+func (tx *tx) write(by queue.Actor, p *queue.Post, ch queue.PostChange) error {
+	for _, dc := range ch.Deliveries {
+		ok, err := tx.moveDelivery(dc)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return queue.Errorf(queue.Conflict, "state", "delivery %d of post %d changed while it was being settled", dc.Delivery.ID, p.ID)
+		}
 	}
 	res, err := tx.exec(`UPDATE posts SET state = ?, reason = ?, approved_by = ?, approved_at = ?, version = version + 1,
 		updated_at = ? WHERE id = ? AND state = ? AND version = ?`,
-		string(to), postReason, approvedBy, unixNano(approvedAt), unixNano(tx.now), p.ID, string(p.State), p.Version)
+		string(ch.To), ch.Reason, ch.ApprovedBy, unixNano(ch.ApprovedAt), unixNano(tx.now), p.ID, string(ch.From), p.Version)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return tx.stale(p)
 	}
-	from := p.State
-	p.State, p.Reason, p.ApprovedBy, p.ApprovedAt = to, postReason, approvedBy, approvedAt
-	p.Version++
-	p.UpdatedAt = tx.now
-	detail := string(from) + " -> " + string(to)
-	if reason != "" {
-		detail += ": " + reason
+	p.Apply(ch, tx.now)
+	return tx.audit(by, "post."+string(ch.Event), postObject(p.ID), ch.Detail)
+}
+
+// moveDelivery writes dc if the delivery is still in the state it was read in, and
+// reports whether it was.
+func (tx *tx) moveDelivery(dc queue.DeliveryChange) (bool, error) {
+	d := dc.Delivery
+	res, err := tx.exec(`UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, remote_id = ?, url = ?, last_error = ?,
+		auth_error = ?, started_at = ?, finished_at = ? WHERE id = ? AND state = ?`,
+		string(d.State), d.Attempts, unixNano(d.NextAttemptAt), d.RemoteID, d.URL, d.LastError, dc.AuthError,
+		unixNano(d.StartedAt), unixNano(d.FinishedAt), d.ID, string(dc.From))
+	if err != nil {
+		return false, err
 	}
-	return tx.audit(by, "post."+string(ev), postObject(p.ID), detail)
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // stale explains why a compare-and-set on p found nothing to update.
@@ -592,54 +596,11 @@ func (db *DB) Apply(ctx context.Context, by queue.Actor, id, version int64, ev q
 }
 
 func (tx *tx) apply(by queue.Actor, p *queue.Post, ev queue.Event, reason string) error {
-	switch ev {
-	case queue.EventApprove:
-		if len(p.Problems) > 0 {
-			return queue.Errorf(queue.Conflict, "problems", "post %d cannot be approved: a target network refuses it: %s; edit the post first",
-				p.ID, strings.Join(p.Problems, "; "))
-		}
-	case queue.EventRetry, queue.EventSucceed, queue.EventFail:
-		if p.State != queue.PostFailed && p.State != queue.PostUnknown {
-			return queue.Errorf(queue.Conflict, "state", "post %d is %s: only a failed or unknown post can be retried or marked by hand", p.ID, p.State)
-		}
-		if ev != queue.EventRetry && p.State != queue.PostUnknown {
-			return queue.Errorf(queue.Conflict, "state", "post %d is %s: only a post whose outcome is unknown can be marked published or failed", p.ID, p.State)
-		}
-		if err := tx.settleByHand(p, ev); err != nil {
-			return err
-		}
-		if ev == queue.EventSucceed && queue.Aggregate(p.Deliveries) == queue.PostFailed {
-			// Another delivery failed for good: the post as a whole failed.
-			ev = queue.EventFail
-			if reason == "" {
-				reason = "another account's delivery failed"
-			}
-		}
+	ch, err := p.PersonTransition(by, ev, reason, tx.now)
+	if err != nil {
+		return err
 	}
-	return tx.move(by, p, ev, reason)
-}
-
-// settleByHand applies a person's decision to the deliveries it is about: retry sends the
-// failed and unknown ones again (same idempotency keys); succeed and fail settle the unknown.
-func (tx *tx) settleByHand(p *queue.Post, ev queue.Event) error {
-	for _, d := range p.Deliveries {
-		var err error
-		switch {
-		case ev == queue.EventRetry && (d.State == queue.DeliveryFailed || d.State == queue.DeliveryUnknown):
-			d.State, d.NextAttemptAt = queue.DeliveryWaiting, time.Time{}
-			_, err = tx.exec(`UPDATE deliveries SET state = 'waiting', next_attempt_at = 0, auth_error = 0, finished_at = 0 WHERE id = ?`, d.ID)
-		case ev == queue.EventSucceed && d.State == queue.DeliveryUnknown:
-			d.State, d.FinishedAt = queue.DeliveryPublished, tx.now
-			_, err = tx.exec(`UPDATE deliveries SET state = 'published', finished_at = ? WHERE id = ?`, unixNano(tx.now), d.ID)
-		case ev == queue.EventFail && d.State == queue.DeliveryUnknown:
-			d.State, d.FinishedAt = queue.DeliveryFailed, tx.now
-			_, err = tx.exec(`UPDATE deliveries SET state = 'failed', finished_at = ? WHERE id = ?`, unixNano(tx.now), d.ID)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return tx.write(by, p, ch)
 }
 
 // DeletePost removes a post that has not gone out, with its deliveries.

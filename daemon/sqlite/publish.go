@@ -243,14 +243,6 @@ func (tx *tx) lastStart(account string) (time.Time, error) {
 
 // claim marks one waiting delivery of p publishing, and p with it.
 func (tx *tx) claim(p *queue.Post, deliveryID int64) (*queue.Delivery, error) {
-	res, err := tx.exec(`UPDATE deliveries SET state = 'publishing', attempts = attempts + 1, started_at = ?, finished_at = 0
-		WHERE id = ? AND state = 'waiting'`, unixNano(tx.now), deliveryID)
-	if err != nil {
-		return nil, err
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return nil, queue.Errorf(queue.Conflict, "delivery", "delivery %d is no longer waiting", deliveryID)
-	}
 	var d *queue.Delivery
 	for _, x := range p.Deliveries {
 		if x.ID == deliveryID {
@@ -260,8 +252,18 @@ func (tx *tx) claim(p *queue.Post, deliveryID int64) (*queue.Delivery, error) {
 	if d == nil {
 		return nil, fmt.Errorf("delivery %d is not one of post %d's", deliveryID, p.ID)
 	}
-	d.State, d.StartedAt, d.FinishedAt = queue.DeliveryPublishing, tx.now, time.Time{}
-	d.Attempts++
+	dc, err := d.Claim(tx.now)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := tx.moveDelivery(dc)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, queue.Errorf(queue.Conflict, "delivery", "delivery %d is no longer waiting", deliveryID)
+	}
+	*d = dc.Delivery
 	if p.State == queue.PostPublishing {
 		err = tx.touch(p)
 	} else {
@@ -285,13 +287,8 @@ func (tx *tx) delivery(id int64) (*queue.Delivery, error) {
 // Finish records how a claimed delivery's publish ended and moves the post to the state
 // its deliveries add up to.
 func (db *DB) Finish(ctx context.Context, deliveryID int64, o queue.Outcome) error {
-	if o.AuthError {
-		o.State = queue.DeliveryWaiting // the account needs attention; the post waits, held
-	}
-	switch o.State {
-	case queue.DeliveryWaiting, queue.DeliveryPublished, queue.DeliveryFailed, queue.DeliveryUnknown:
-	default:
-		return queue.Errorf(queue.Invalid, "state", "a publish ends published, failed, unknown or waiting (retry), not %q", o.State)
+	if err := o.Check(); err != nil {
+		return err
 	}
 	publisher := queue.System("publisher")
 	return db.update(ctx, func(tx *tx) error {
@@ -299,26 +296,15 @@ func (db *DB) Finish(ctx context.Context, deliveryID int64, o queue.Outcome) err
 		if err != nil {
 			return err
 		}
-		if d.State != queue.DeliveryPublishing {
-			return queue.Errorf(queue.Conflict, "state", "delivery %d (post %d, account %s) is %s, not publishing: its outcome was already recorded",
-				d.ID, d.PostID, d.Account, d.State)
-		}
-		var res sql.Result
-		switch o.State {
-		case queue.DeliveryWaiting:
-			res, err = tx.exec(`UPDATE deliveries SET state = 'waiting', next_attempt_at = ?, last_error = ?, auth_error = ?
-				WHERE id = ? AND state = 'publishing'`, unixNano(o.RetryAt), o.Error, o.AuthError, d.ID)
-		case queue.DeliveryPublished:
-			res, err = tx.exec(`UPDATE deliveries SET state = 'published', remote_id = ?, url = ?, last_error = '', auth_error = 0,
-				finished_at = ? WHERE id = ? AND state = 'publishing'`, o.RemoteID, o.URL, unixNano(tx.now), d.ID)
-		default:
-			res, err = tx.exec(`UPDATE deliveries SET state = ?, last_error = ?, auth_error = 0, finished_at = ?
-				WHERE id = ? AND state = 'publishing'`, string(o.State), o.Error, unixNano(tx.now), d.ID)
-		}
+		dc, err := d.Finish(o, tx.now)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
+		ok, err := tx.moveDelivery(dc)
+		if err != nil {
+			return err
+		}
+		if !ok {
 			return queue.Errorf(queue.Conflict, "state", "delivery %d changed while its outcome was being recorded", d.ID)
 		}
 		detail := "account " + d.Account
@@ -349,28 +335,22 @@ func (db *DB) Finish(ctx context.Context, deliveryID int64, o queue.Outcome) err
 	})
 }
 
-// settle moves a post whose deliveries changed to the state they add up to, and holds it
-// if one of its accounts needs attention.
+// settle moves a post whose deliveries changed to the state they add up to
+// (queue.Post.Settle), and holds it if one of its accounts needs attention.
 func (tx *tx) settle(p *queue.Post) error {
 	publisher := queue.System("publisher")
 	var err error
-	switch queue.Aggregate(p.Deliveries) {
-	case queue.PostPublishing:
+	if ev, reason, ok := p.Settle(); ok {
+		err = tx.move(publisher, p, ev, reason)
+	} else {
 		err = tx.touch(p)
-	case queue.PostApproved:
-		err = tx.move(publisher, p, queue.EventRetry, "")
-	case queue.PostPublished:
-		err = tx.move(publisher, p, queue.EventSucceed, "")
-	case queue.PostFailed:
-		err = tx.move(publisher, p, queue.EventFail, deliveryErrors(p, queue.DeliveryFailed))
-	case queue.PostUnknown:
-		err = tx.move(publisher, p, queue.EventLose, deliveryErrors(p, queue.DeliveryUnknown))
 	}
 	if err != nil || p.State != queue.PostApproved {
 		return err
 	}
 	var account, lastErr string
-	err = tx.queryRow(`SELECT account, last_error FROM deliveries WHERE post_id = ? AND state = 'waiting' AND auth_error = 1 ORDER BY id LIMIT 1`, p.ID).Scan(&account, &lastErr)
+	err = tx.queryRow(`SELECT account, last_error FROM deliveries WHERE post_id = ? AND state = ? AND auth_error = 1 ORDER BY id LIMIT 1`,
+		p.ID, string(queue.DeliveryWaiting)).Scan(&account, &lastErr)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
@@ -381,22 +361,7 @@ func (tx *tx) settle(p *queue.Post) error {
 	if _, err := tx.exec(`UPDATE deliveries SET auth_error = 0 WHERE post_id = ?`, p.ID); err != nil {
 		return err
 	}
-	return tx.move(publisher, p, queue.EventHold, fmt.Sprintf("account %s needs attention: %s", account, lastErr))
-}
-
-// deliveryErrors summarises the errors of p's deliveries in state s, for the post's reason.
-func deliveryErrors(p *queue.Post, s queue.DeliveryState) string {
-	var parts []string
-	for _, d := range p.Deliveries {
-		if d.State == s {
-			msg := "account " + d.Account
-			if d.LastError != "" {
-				msg += ": " + d.LastError
-			}
-			parts = append(parts, msg)
-		}
-	}
-	return strings.Join(parts, "; ")
+	return tx.move(publisher, p, queue.EventHold, queue.AuthHoldReason(account, lastErr))
 }
 
 // InFlight returns the deliveries marked publishing, oldest first: after a crash, each must
