@@ -190,7 +190,7 @@ func (d *Daemon) start(ctx context.Context) (_ *app, err error) {
 	})
 	apiHandler := api.New(api.Options{
 		Store: a.store, Logger: d.Logger, Validator: validator, Accounts: a.accounts, Rules: a.rules,
-		Watch: a.watcher, Warnings: a.watcher, Kicker: a.publisher, Schedule: schedule.Validate,
+		Watch: a.watcher, Warnings: a.watcher, Kicker: a.publisher,
 		DefaultTimeZone: cfg.Daemon.TimeZone, DefaultLate: cfg.Daemon.Late.Duration, Version: Version, SessionUser: ui.SessionUser,
 		AnswerCounts: answers, Media: a.media, MediaFetcher: fetcher, Connector: a.connect,
 	})

@@ -13,8 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"github.com/tact-hq/tact/daemon/desk"
 	"github.com/tact-hq/tact/daemon/queue"
 )
@@ -33,9 +31,6 @@ type Options struct {
 	Watch     Watch
 	Warnings  Warnings
 	Kicker    Kicker
-	// Schedule validates a campaign's cron spec in its time zone; nil uses robfig/cron's
-	// standard parser (five fields, CRON_TZ allowed).
-	Schedule func(spec, tz string) error
 	// DefaultTimeZone is the zone of campaigns that name none (default UTC).
 	DefaultTimeZone string
 	// DefaultLate is the grace of campaigns that set none ([daemon] late, default 30m).
@@ -145,9 +140,6 @@ func newServer(opt Options) *server {
 	if opt.DefaultLate <= 0 {
 		opt.DefaultLate = queue.DefaultLate
 	}
-	if opt.Schedule == nil {
-		opt.Schedule = standardSchedule
-	}
 	loc, err := time.LoadLocation(opt.DefaultTimeZone)
 	if err != nil {
 		panic("api.New: DefaultTimeZone: " + err.Error())
@@ -164,16 +156,6 @@ func newServer(opt Options) *server {
 	s.posts = &PostBuilder{Store: opt.Store, Validator: opt.Validator, Media: opt.Media, Now: s.now, Location: s.location}
 	s.routes = s.table()
 	return s
-}
-
-// standardSchedule checks spec with robfig/cron's standard parser, in tz unless the spec
-// names its own CRON_TZ.
-func standardSchedule(spec, tz string) error {
-	if tz != "" && !strings.HasPrefix(spec, "CRON_TZ=") && !strings.HasPrefix(spec, "TZ=") {
-		spec = "CRON_TZ=" + tz + " " + spec
-	}
-	_, err := cron.ParseStandard(spec)
-	return err
 }
 
 // serve authenticates, authorizes and runs one route.

@@ -247,8 +247,8 @@ func (s *server) checkCampaign(r *http.Request, c *queue.Campaign) error {
 		c.Late = queue.Duration(s.opt.DefaultLate)
 	}
 	if c.Schedule != "" {
-		if err := s.opt.Schedule(c.Schedule, c.TimeZone); err != nil {
-			return queue.Errorf(queue.Invalid, "schedule", "bad cron spec %q: %v (five fields: minute hour day-of-month month day-of-week, e.g. \"0 9 * * MON\")", c.Schedule, err)
+		if err := queue.CheckSchedule(c.Schedule, c.TimeZone); err != nil {
+			return err
 		}
 		if len(c.Pool) == 0 {
 			return queue.Errorf(queue.Invalid, "pool", "a recurring campaign needs a pool of texts to post at each tick")

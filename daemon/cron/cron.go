@@ -1,7 +1,9 @@
-// Package schedule turns recurring campaigns into posts. A campaign's cron spec (robfig/cron
-// v3, five fields or a descriptor, CRON_TZ honoured) only computes the next tick; the tick
-// that has not yet become a post is persisted on the campaign (NextTick) and advanced with a
-// compare-and-set, so a restart, or a second scheduler, never turns one tick into two posts.
+// Package cron owns recurring schedules: it is the one place a campaign's cron spec
+// (robfig/cron v3, five fields or a descriptor, CRON_TZ honoured) is parsed, validated and
+// stepped, so that the store, the API and the scheduler accept the same specs with the same
+// messages and compute the same ticks. It depends on nothing of the daemon's; queue turns its
+// *Error into an Invalid domain error (queue.CheckSchedule). The spec format, the zones and
+// what is refused are in docs/campaigns.md, "The schedule".
 //
 // Time zones and daylight saving time. A spec's own CRON_TZ wins; otherwise the campaign's
 // time zone applies, otherwise the daemon's default. Schedules that name specific hours
@@ -15,40 +17,38 @@
 // Schedules whose hour field is "*" (hourly or more often) follow real elapsed time, as
 // cron/v3 does: they keep firing through the repeated hour, and the skipped hour yields
 // nothing, so "every hour" stays every hour. "@every D" descriptors are fixed intervals.
-package schedule
+package cron
 
 import (
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
-	"github.com/tact-hq/tact/daemon/queue"
+	robfig "github.com/robfig/cron/v3"
 )
 
 // MinInterval is the shortest interval a schedule may have: recurring posts go through
 // people, and a network sees at most one post a minute per account anyway.
 const MinInterval = time.Minute
 
-var parser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+var parser = robfig.NewParser(robfig.Minute | robfig.Hour | robfig.Dom | robfig.Month | robfig.Dow | robfig.Descriptor)
 
 // Schedule is a parsed recurring schedule bound to its time zone.
 type Schedule struct {
 	spec string
 	loc  *time.Location
 	// real steps in absolute time (cron/v3 in loc): "@every", and hour fields of "*".
-	real cron.Schedule
+	real robfig.Schedule
 	// wall, when set, is the same spec located in UTC, used to step the wall clock of loc.
-	wall *cron.SpecSchedule
+	wall *robfig.SpecSchedule
 }
 
 // Parse parses spec. tz is the zone used when spec has no CRON_TZ= (or TZ=) prefix; "" means
-// UTC. Errors are queue.Invalid on the field "schedule" or "timezone", saying what to write.
+// UTC. Errors are *Error, on the field "schedule" or "timezone", saying what to write.
 func Parse(spec, tz string) (*Schedule, error) {
 	s := strings.TrimSpace(spec)
 	if s == "" {
-		return nil, queue.Errorf(queue.Invalid, "schedule", "the schedule is empty: give a cron spec such as \"0 9 * * MON-FRI\" or \"@daily\"")
+		return nil, errorf("schedule", "the schedule is empty: give a cron spec such as \"0 9 * * MON-FRI\" or \"@daily\"")
 	}
 	zone := tz
 	field := "timezone"
@@ -59,22 +59,22 @@ func Parse(spec, tz string) (*Schedule, error) {
 		rest := s[len(prefix):]
 		i := strings.IndexAny(rest, " \t")
 		if i < 0 {
-			return nil, queue.Errorf(queue.Invalid, "schedule", "schedule %q names a time zone but no times: write %s<zone> followed by five fields, e.g. \"%sEurope/Paris 0 9 * * *\"", spec, prefix, prefix)
+			return nil, errorf("schedule", "schedule %q names a time zone but no times: write %s<zone> followed by five fields, e.g. \"%sEurope/Paris 0 9 * * *\"", spec, prefix, prefix)
 		}
 		zone, s, field = rest[:i], strings.TrimSpace(rest[i:]), "schedule"
 		break
 	}
 	loc, err := loadZone(zone)
 	if err != nil {
-		return nil, queue.Errorf(queue.Invalid, field, "unknown time zone %q: use an IANA name such as \"Europe/Paris\" or \"America/New_York\"", zone)
+		return nil, errorf(field, "unknown time zone %q: use an IANA name such as \"Europe/Paris\" or \"America/New_York\"", zone)
 	}
 	sched, err := parser.Parse(s)
 	if err != nil {
-		return nil, queue.Errorf(queue.Invalid, "schedule", "bad cron spec %q: %v; write five fields (minute hour day-of-month month day-of-week), e.g. \"30 9 * * MON-FRI\", or a descriptor such as \"@daily\" or \"@every 6h\"", spec, err)
+		return nil, errorf("schedule", "bad cron spec %q: %v; write five fields (minute hour day-of-month month day-of-week), e.g. \"30 9 * * MON-FRI\", or a descriptor such as \"@daily\" or \"@every 6h\"", spec, err)
 	}
 	out := &Schedule{spec: spec, loc: loc}
 	switch c := sched.(type) {
-	case *cron.SpecSchedule:
+	case *robfig.SpecSchedule:
 		c.Location = loc
 		out.real = c
 		if c.Hour&allHours != allHours {
@@ -82,9 +82,9 @@ func Parse(spec, tz string) (*Schedule, error) {
 			w.Location = time.UTC
 			out.wall = &w
 		}
-	case cron.ConstantDelaySchedule:
+	case robfig.ConstantDelaySchedule:
 		if c.Delay < MinInterval {
-			return nil, queue.Errorf(queue.Invalid, "schedule", "schedule %q fires every %s: the shortest interval is %s", spec, c.Delay, MinInterval)
+			return nil, errorf("schedule", "schedule %q fires every %s: the shortest interval is %s", spec, c.Delay, MinInterval)
 		}
 		out.real = c
 	default:
@@ -95,23 +95,47 @@ func Parse(spec, tz string) (*Schedule, error) {
 
 const allHours = 1<<24 - 1
 
-// loadZone is queue.LoadZone ("Local" refused), with "" meaning UTC.
+// loadZone loads an IANA zone, "" meaning UTC. "Local" is refused: it is the host's zone,
+// which changes with the machine tact runs on.
 func loadZone(name string) (*time.Location, error) {
 	if name == "" || name == "UTC" {
 		return time.UTC, nil
 	}
-	return queue.LoadZone("timezone", name)
+	if name == "Local" {
+		return nil, fmt.Errorf("the host's zone")
+	}
+	return time.LoadLocation(name)
 }
 
+// Error is a spec or zone the daemon refuses. Field is "schedule" or "timezone"; Message
+// says what is wrong and what to write instead. queue.CheckSchedule makes it an Invalid
+// domain error on that field.
+type Error struct {
+	Field   string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+func errorf(field, format string, args ...any) error {
+	return &Error{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// fireCheckFrom is where Validate looks for a first tick. cron specs name no years, so a
+// spec that can fire at all fires within five years of any instant (February 29th within
+// four): a fixed instant makes validity independent of the clock.
+var fireCheckFrom = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // Validate reports whether spec, with tz as the zone when the spec names none, is a schedule
-// the daemon accepts: it parses, its zone exists, and it fires at least once in five years.
+// the daemon accepts: it parses, its zone exists, it fires no more often than MinInterval
+// (for "@every") and it fires at all. Errors are *Error.
 func Validate(spec, tz string) error {
 	s, err := Parse(spec, tz)
 	if err != nil {
 		return err
 	}
-	if s.Next(time.Now()).IsZero() {
-		return queue.Errorf(queue.Invalid, "schedule", "schedule %q never fires (no such date in the next five years): check the day and month fields", spec)
+	if s.Next(fireCheckFrom).IsZero() {
+		return errorf("schedule", "schedule %q never fires (no such date in any year): check the day and month fields", spec)
 	}
 	return nil
 }
@@ -119,7 +143,7 @@ func Validate(spec, tz string) error {
 // ValidateZone reports whether tz is a time zone name the daemon accepts ("" = default).
 func ValidateZone(tz string) error {
 	if _, err := loadZone(tz); err != nil {
-		return queue.Errorf(queue.Invalid, "timezone", "unknown time zone %q: use an IANA name such as \"Europe/Paris\" or \"America/New_York\"", tz)
+		return errorf("timezone", "unknown time zone %q: use an IANA name such as \"Europe/Paris\" or \"America/New_York\"", tz)
 	}
 	return nil
 }
@@ -132,7 +156,7 @@ func Next(spec, tz string, after time.Time) (time.Time, error) {
 	}
 	t := s.Next(after)
 	if t.IsZero() {
-		return t, queue.Errorf(queue.Invalid, "schedule", "schedule %q never fires after %s", spec, after.Format(time.RFC3339))
+		return t, errorf("schedule", "schedule %q never fires after %s", spec, after.Format(time.RFC3339))
 	}
 	return t, nil
 }
@@ -169,9 +193,23 @@ func (s *Schedule) Next(after time.Time) time.Time {
 	return time.Time{}
 }
 
+// Upcoming returns the schedule's next n ticks strictly after after, in UTC; fewer if the
+// schedule ends (a date that exists only in some years still yields its next ones). The web
+// UI previews a campaign's next runs with it.
+func (s *Schedule) Upcoming(after time.Time, n int) []time.Time {
+	var out []time.Time
+	for t := after; len(out) < n; {
+		if t = s.Next(t); t.IsZero() {
+			break
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
 // IsTick reports whether t is one of the schedule's ticks. Every time is, for "@every".
 func (s *Schedule) IsTick(t time.Time) bool {
-	if _, ok := s.real.(cron.ConstantDelaySchedule); ok {
+	if _, ok := s.real.(robfig.ConstantDelaySchedule); ok {
 		return true
 	}
 	return t.Equal(t.Truncate(time.Second)) && s.Next(t.Add(-time.Second)).Equal(t)

@@ -1,13 +1,12 @@
-package schedule
+package cron
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
-	"github.com/tact-hq/tact/daemon/queue"
+	robfig "github.com/robfig/cron/v3"
 )
 
 func mustZone(t *testing.T, name string) *time.Location {
@@ -60,7 +59,7 @@ func TestDailyParisAcrossSpringForward(t *testing.T) {
 		"2026-03-31 02:30 CEST")
 
 	// Plain cron/v3 skips the day altogether: that is what the wall-clock walk fixes.
-	raw, _ := cron.ParseStandard("CRON_TZ=Europe/Paris 30 2 * * *")
+	raw, _ := robfig.ParseStandard("CRON_TZ=Europe/Paris 30 2 * * *")
 	n := raw.Next(time.Date(2026, 3, 28, 12, 0, 0, 0, paris))
 	if got := n.In(paris).Format("2006-01-02 15:04"); got != "2026-03-30 02:30" {
 		t.Fatalf("cron/v3 itself now gives %s for the spring-forward day: revisit the package doc", got)
@@ -86,7 +85,7 @@ func TestFallBackRepeatedTimeFiresOnce(t *testing.T) {
 
 	// Plain cron/v3 fires twice in the repeated hour: that is the double post avoided above.
 	paris := mustZone(t, "Europe/Paris")
-	raw, _ := cron.ParseStandard("CRON_TZ=Europe/Paris 30 2 * * *")
+	raw, _ := robfig.ParseStandard("CRON_TZ=Europe/Paris 30 2 * * *")
 	first := raw.Next(time.Date(2026, 10, 24, 12, 0, 0, 0, paris))
 	second := raw.Next(first)
 	if second.Sub(first) != time.Hour {
@@ -164,8 +163,9 @@ func TestValidateRefusesClearly(t *testing.T) {
 			t.Errorf("Validate(%q, %q) accepted it", c.spec, c.tz)
 			continue
 		}
-		if queue.ErrorKind(err) != queue.Invalid || queue.ErrorField(err) != c.field || !strings.Contains(err.Error(), c.says) {
-			t.Errorf("Validate(%q, %q) = %v (kind %s, field %s); want invalid on %s saying %q", c.spec, c.tz, err, queue.ErrorKind(err), queue.ErrorField(err), c.field, c.says)
+		var e *Error
+		if !errors.As(err, &e) || e.Field != c.field || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("Validate(%q, %q) = %v (%T); want an *Error on %s saying %q", c.spec, c.tz, err, err, c.field, c.says)
 		}
 	}
 	for _, ok := range []struct{ spec, tz string }{
@@ -175,7 +175,24 @@ func TestValidateRefusesClearly(t *testing.T) {
 			t.Errorf("Validate(%q, %q) = %v", ok.spec, ok.tz, err)
 		}
 	}
-	if err := ValidateZone("Europe/Nowhere"); queue.ErrorField(err) != "timezone" {
+	if err := ValidateZone("Europe/Nowhere"); err == nil || err.(*Error).Field != "timezone" {
 		t.Errorf("ValidateZone: %v", err)
+	}
+}
+
+func TestUpcomingPreviewsTheNextRuns(t *testing.T) {
+	s, err := Parse("0 9 * * MON-FRI", "Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, at := range s.Upcoming(time.Date(2026, 3, 26, 12, 0, 0, 0, time.UTC), 5) {
+		got = append(got, at.In(s.Location()).Format("Mon 2006-01-02 15:04 MST"))
+	}
+	// Thursday noon: Friday, then the week after the spring-forward weekend.
+	assertTicks(t, got, "Fri 2026-03-27 09:00 CET", "Mon 2026-03-30 09:00 CEST", "Tue 2026-03-31 09:00 CEST",
+		"Wed 2026-04-01 09:00 CEST", "Thu 2026-04-02 09:00 CEST")
+	if n := len(s.Upcoming(time.Now(), 0)); n != 0 {
+		t.Errorf("Upcoming(0) gave %d ticks", n)
 	}
 }

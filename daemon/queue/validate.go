@@ -1,11 +1,12 @@
 package queue
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
+	"github.com/tact-hq/tact/daemon/cron"
 )
 
 // Validate checks a campaign as a person typed it and fills the defaults (approval
@@ -57,8 +58,8 @@ func (c *Campaign) Validate(l Limits) error {
 		return err
 	}
 	if c.Schedule != "" {
-		if err := checkSchedule(c.Schedule, c.TimeZone); err != nil {
-			return Errorf(Invalid, "schedule", "bad schedule %q: %v (use a cron spec such as \"0 9 * * 1-5\", optionally prefixed by CRON_TZ=Zone)", c.Schedule, err)
+		if err := CheckSchedule(c.Schedule, c.TimeZone); err != nil {
+			return err
 		}
 	}
 	if c.PoolCursor < 0 {
@@ -67,13 +68,16 @@ func (c *Campaign) Validate(l Limits) error {
 	return nil
 }
 
-// checkSchedule parses a cron spec in the campaign's zone unless it names its own
-// (CRON_TZ=), as the store does to find the campaign's next tick.
-func checkSchedule(spec, zone string) error {
-	if zone != "" && !strings.HasPrefix(spec, "CRON_TZ=") && !strings.HasPrefix(spec, "TZ=") {
-		spec = "CRON_TZ=" + zone + " " + spec
+// CheckSchedule reports whether spec, read in zone tz unless it names its own (CRON_TZ=), is
+// a schedule the daemon accepts (daemon/cron decides). The error is Invalid on "schedule" or
+// "timezone". Campaign.Validate calls it, and so do front ends checking a spec before they
+// store it: one answer everywhere.
+func CheckSchedule(spec, tz string) error {
+	err := cron.Validate(spec, tz)
+	var e *cron.Error
+	if errors.As(err, &e) {
+		return &Error{Kind: Invalid, Field: e.Field, Message: e.Message}
 	}
-	_, err := cron.ParseStandard(spec)
 	return err
 }
 

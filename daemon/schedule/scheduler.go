@@ -1,3 +1,9 @@
+// Package schedule turns the due ticks of active recurring campaigns into posts. The ticks
+// come from daemon/cron; the tick that has not yet become a post is persisted on the campaign
+// (NextTick) and advanced with a compare-and-set, so a restart, or a second scheduler, never
+// turns one tick into two posts. Overdue ticks become missed posts (the latest few) or are
+// skipped, and a campaign at its open-post limit gets no more (docs/campaigns.md,
+// "Ticks, missed ticks and restarts").
 package schedule
 
 import (
@@ -7,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tact-hq/tact/daemon/cron"
 	"github.com/tact-hq/tact/daemon/queue"
 	"github.com/tact-hq/tact/plugins/sdk"
 )
@@ -64,7 +71,7 @@ func New(o Options) (*Scheduler, error) {
 	if o.Store == nil {
 		return nil, errors.New("schedule.New: no Store")
 	}
-	if err := ValidateZone(o.TimeZone); err != nil {
+	if err := cron.ValidateZone(o.TimeZone); err != nil {
 		return nil, err
 	}
 	s := &Scheduler{store: o.Store, zone: o.TimeZone, maxMissed: o.MaxMissed, maxPerPass: o.MaxPerPass,
@@ -151,7 +158,7 @@ func (s *Scheduler) campaign(ctx context.Context, c *queue.Campaign, now time.Ti
 	if zone == "" {
 		zone = s.zone
 	}
-	sched, err := Parse(c.Schedule, zone)
+	sched, err := cron.Parse(c.Schedule, zone)
 	if err != nil {
 		return err
 	}

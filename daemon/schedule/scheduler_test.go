@@ -4,11 +4,14 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/tact-hq/tact/daemon/clock"
+	"github.com/tact-hq/tact/daemon/cron"
 	"github.com/tact-hq/tact/daemon/queue"
 	"github.com/tact-hq/tact/daemon/sqlite"
 	"github.com/tact-hq/tact/plugins/sdk"
@@ -331,7 +334,7 @@ func TestCampaignWithoutZoneFollowsTheDaemonDefault(t *testing.T) {
 }
 
 func TestIsTick(t *testing.T) {
-	s, _ := Parse("30 2 * * *", "Europe/Paris")
+	s, _ := cron.Parse("30 2 * * *", "Europe/Paris")
 	paris := mustZone(t, "Europe/Paris")
 	for _, c := range []struct {
 		at   time.Time
@@ -348,8 +351,24 @@ func TestIsTick(t *testing.T) {
 			t.Errorf("IsTick(%v) = %v", c.at, got)
 		}
 	}
-	every, _ := Parse("@every 2h", "")
+	every, _ := cron.Parse("@every 2h", "")
 	if !every.IsTick(time.Date(2026, 1, 1, 0, 17, 3, 0, time.UTC)) {
 		t.Error("@every: any time is a tick")
 	}
+}
+
+func assertTicks(t *testing.T, got []string, want ...string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Fatalf("due times:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func mustZone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
 }

@@ -10,8 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
+	"github.com/tact-hq/tact/daemon/cron"
 	"github.com/tact-hq/tact/daemon/queue"
 )
 
@@ -54,12 +53,15 @@ func scanCampaign(s scanner) (*queue.Campaign, error) {
 	return &c, nil
 }
 
-// parseSchedule reads a cron spec in the campaign's zone unless it names its own (CRON_TZ=).
-func parseSchedule(spec, zone string) (cron.Schedule, error) {
-	if zone != "" && !strings.HasPrefix(spec, "CRON_TZ=") && !strings.HasPrefix(spec, "TZ=") {
-		spec = "CRON_TZ=" + zone + " " + spec
+// firstTick is the schedule's first tick after now, in the campaign's zone unless the spec
+// names its own (CRON_TZ=); zone "" is UTC here, and the scheduler, which knows the daemon's
+// default zone, realigns a cursor that is not a tick there. The spec was validated.
+func firstTick(spec, zone string, now time.Time) time.Time {
+	s, err := cron.Parse(spec, zone)
+	if err != nil {
+		return time.Time{}
 	}
-	return cron.ParseStandard(spec)
+	return s.Next(now)
 }
 
 // CreateCampaign validates c and stores it as active. A recurring campaign without a
@@ -71,8 +73,7 @@ func (db *DB) CreateCampaign(ctx context.Context, by queue.Actor, c *queue.Campa
 	return db.update(ctx, func(tx *tx) error {
 		c.State, c.Pause = queue.CampaignActive, nil
 		if c.Schedule != "" && c.NextTick.IsZero() {
-			s, _ := parseSchedule(c.Schedule, c.TimeZone)
-			c.NextTick = s.Next(tx.now).UTC()
+			c.NextTick = firstTick(c.Schedule, c.TimeZone, tx.now)
 		}
 		c.Version, c.CreatedAt, c.UpdatedAt = 1, tx.now, tx.now
 		res, err := tx.exec(`INSERT INTO campaigns (name, accounts, topics, timezone, approval, veto, late, schedule, pool,
@@ -126,8 +127,7 @@ func (db *DB) UpdateCampaign(ctx context.Context, by queue.Actor, c *queue.Campa
 			if c.Schedule == "" {
 				c.NextTick = time.Time{}
 			} else if c.NextTick.Equal(old.NextTick) {
-				s, _ := parseSchedule(c.Schedule, c.TimeZone)
-				c.NextTick = s.Next(tx.now).UTC()
+				c.NextTick = firstTick(c.Schedule, c.TimeZone, tx.now)
 			}
 		}
 		var pauseJSON any
