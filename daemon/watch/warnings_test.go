@@ -38,18 +38,7 @@ func (s *countingStore) Incidents(ctx context.Context, f queue.IncidentFilter) (
 func TestPageWarningsFollowEveryChange(t *testing.T) {
 	cs := &countingStore{DB: openStore(t)}
 	dir, glob := rulesDir(t, "air.toml")
-	rs, err := watch.NewRules(ctxBG, []string{glob}, watch.RulesOptions{Store: cs, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := watch.New(watch.Options{Store: cs, Rules: rs, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	travel := &queue.Campaign{Name: "trips", Accounts: []string{"brand"}, Topics: []string{"city-breaks"}}
-	if err := cs.CreateCampaign(ctxBG, queue.System("test"), travel); err != nil {
-		t.Fatal(err)
-	}
+	rs, w, travel := pageWatcher(t, cs, glob)
 	fly := &queue.Post{CampaignID: travel.ID, Text: "Fly to Lisbon from €49", DueAt: time.Now().Add(time.Hour)}
 	tulips := &queue.Post{CampaignID: travel.ID, Text: "Tulip fields near Amsterdam", DueAt: time.Now().Add(2 * time.Hour)}
 	for _, p := range []*queue.Post{fly, tulips} {
@@ -135,18 +124,7 @@ func TestPageWarningsReadIncidentsOnlyWhenTheyChange(t *testing.T) {
 	t.Cleanup(func() { db.Close() })
 	cs := &countingStore{DB: db}
 	_, glob := rulesDir(t, "air.toml")
-	rs, err := watch.NewRules(ctxBG, []string{glob}, watch.RulesOptions{Store: cs, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := watch.New(watch.Options{Store: cs, Rules: rs, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	travel := &queue.Campaign{Name: "trips", Accounts: []string{"brand"}, Topics: []string{"city-breaks"}}
-	if err := cs.CreateCampaign(ctxBG, queue.System("test"), travel); err != nil {
-		t.Fatal(err)
-	}
+	_, w, travel := pageWatcher(t, cs, glob)
 	if _, incs, err := w.Push(ctxBG, &queue.ContextItem{Source: "wire", Title: "Airliner crashes near Lyon", PublishedAt: time.Now()}); err != nil || len(incs) != 1 {
 		t.Fatal(incs, err)
 	}
@@ -203,6 +181,24 @@ func TestPageWarningsReadIncidentsOnlyWhenTheyChange(t *testing.T) {
 	if n := cs.incidentReads.Load(); n != 1 {
 		t.Errorf("%d pages asking at once read the incidents %d times, want 1", pages, n)
 	}
+}
+
+// pageWatcher starts the rules of glob and a watcher over cs, and stores a travel campaign.
+func pageWatcher(t *testing.T, cs *countingStore, glob string) (*watch.Rules, *watch.Watcher, *queue.Campaign) {
+	t.Helper()
+	rs, err := watch.NewRules(ctxBG, []string{glob}, watch.RulesOptions{Store: cs, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := watch.New(watch.Options{Store: cs, Rules: rs, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	travel := &queue.Campaign{Name: "trips", Accounts: []string{"brand"}, Topics: []string{"city-breaks"}}
+	if err := cs.CreateCampaign(ctxBG, queue.System("test"), travel); err != nil {
+		t.Fatal(err)
+	}
+	return rs, w, travel
 }
 
 // storedPost reads a post as stored now.
